@@ -1,0 +1,1 @@
+"""PySide6 desktop interface. The only layer that imports Qt."""

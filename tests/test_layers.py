@@ -1,0 +1,46 @@
+"""The layering rule of DESIGN.md: core imports without Qt and TensorFlow, detector without Qt."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+BLOCKER = textwrap.dedent(
+    """
+    import importlib.abc, pkgutil, sys
+    BLOCKED = {blocked!r}
+    class Blocker(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in BLOCKED:
+                raise ImportError(f"blocked import of {{name}}")
+            return None
+    sys.meta_path.insert(0, Blocker())
+    import {package} as pkg
+    for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+        __import__(info.name)
+    print("imported", pkg.__name__)
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "package, blocked",
+    [
+        ("temnet_app.core", ["PySide6", "tensorflow", "keras"]),
+        ("temnet_app.detector", ["PySide6"]),
+    ],
+)
+def test_package_imports_with_forbidden_libraries_blocked(package, blocked):
+    code = BLOCKER.format(blocked=blocked, package=package)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"imported {package}" in result.stdout
+
+
+def test_blocker_really_blocks():
+    code = BLOCKER.format(blocked=["numpy"], package="temnet_app.core")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode != 0 and "blocked import of numpy" in result.stderr
