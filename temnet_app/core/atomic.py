@@ -28,6 +28,7 @@ def atomic_path(target: PathLike) -> Iterator[Path]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, _mode_for(target))
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
@@ -47,6 +48,19 @@ def atomic_write_bytes(target: PathLike, data: bytes) -> None:
 def atomic_write_text(target: PathLike, text: str, encoding: str = "utf-8") -> None:
     """Write ``text`` atomically; newlines are written as given (no platform translation)."""
     atomic_write_bytes(target, text.encode(encoding))
+
+
+def _mode_for(target: Path) -> int:
+    """Keep an existing file's permissions; a new file gets the usual 0666 less the umask.
+
+    (``mkstemp`` creates 0600 files, which would make every export private to its writer.)
+    """
+    try:
+        return target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _fsync_dir(folder: Path) -> None:
