@@ -51,16 +51,29 @@ def atomic_write_text(target: PathLike, text: str, encoding: str = "utf-8") -> N
 
 
 def _mode_for(target: Path) -> int:
-    """Keep an existing file's permissions; a new file gets the usual 0666 less the umask.
+    """Keep an existing file's permissions; a new file gets what a plain ``open`` would give.
 
     (``mkstemp`` creates 0600 files, which would make every export private to its writer.)
     """
     try:
         return target.stat().st_mode & 0o7777
     except FileNotFoundError:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return default_file_mode()
+
+
+def default_file_mode() -> int:
+    """0o666 minus the process umask, read from /proc where available (else 0o022 assumed);
+    the umask itself is never changed, so this is safe from any thread."""
+    mask = 0o022
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Umask:"):
+                    mask = int(line.split()[1], 8)
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o666 & ~mask
 
 
 def _fsync_dir(folder: Path) -> None:

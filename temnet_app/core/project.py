@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -23,7 +22,7 @@ from temnet_app.core import project_sql as sql
 from temnet_app.core.atomic import atomic_path
 from temnet_app.core.errors import ProjectError
 from temnet_app.core.project_data import ProjectDataMixin
-from temnet_app.core.project_files import absolute, default_file_mode
+from temnet_app.core.project_files import absolute
 from temnet_app.core.project_micrographs import ProjectMicrographsMixin
 from temnet_app.core.project_records import (AddFolderResult, ChangeEvent, DetectionRun,
                                              Experiment, Micrograph)
@@ -81,7 +80,6 @@ class Project(ProjectMicrographsMixin, ProjectDataMixin):
                 finally:
                     for extra in ("-wal", "-shm", "-journal"):
                         Path(str(tmp) + extra).unlink(missing_ok=True)
-                os.chmod(tmp, default_file_mode())  # the temp file was private (0600)
         except (OSError, sqlite3.Error) as exc:
             raise ProjectError(f"cannot create project {path}: {exc}") from exc
         return cls.open(path)

@@ -97,19 +97,6 @@ def matches(path: Path, size: int, checksum: str) -> bool:
         return False
 
 
-def default_file_mode() -> int:
-    """The mode a plainly created file gets (0o666 minus the process umask; the umask is read
-    from /proc where available, else 0o022 is assumed, without changing it)."""
-    mask = 0o022
-    try:
-        with open("/proc/self/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("Umask:"):
-                    mask = int(line.split()[1], 8)
-                    break
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0o666 & ~mask
 
 
 def is_hidden(path: Path) -> bool:
