@@ -1,0 +1,67 @@
+"""Pieces shared by the detect / predict / evaluate commands: a text progress bar and model
+loading. (A leading underscore keeps this module out of the command list.)"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import sys
+from typing import Optional, TextIO
+
+
+class TextProgress:
+    """A ``progress(fraction, message)`` callback drawing a one-line bar on ``stream``.
+
+    On a terminal the bar is redrawn in place; otherwise (a log file, a pipe) one line is
+    written each time the job advances by ``step`` (5%) or more, so logs stay short.
+    """
+
+    def __init__(self, stream: Optional[TextIO] = None, width: int = 30, step: float = 0.05):
+        self.stream = stream if stream is not None else sys.stderr
+        self.width = width
+        self.step = step
+        self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._last = -1.0
+        self._open_line = False
+
+    def bar(self, fraction: float, message: str) -> str:
+        fraction = min(1.0, max(0.0, float(fraction)))
+        filled = int(math.floor(fraction * self.width))
+        return f"[{'#' * filled}{'.' * (self.width - filled)}] {fraction * 100:5.1f}%  {message}"
+
+    def __call__(self, fraction: float, message: str) -> None:
+        line = self.bar(fraction, message)
+        if self._tty:
+            columns = shutil.get_terminal_size((100, 20)).columns
+            self.stream.write("\r" + line[:max(10, columns - 1)].ljust(columns - 1))
+            self._open_line = True
+        elif fraction >= 1.0 or fraction - self._last >= self.step - 1e-9 or self._last < 0:
+            self.stream.write(line + "\n")
+            self._last = fraction
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the bar's line (call once the job is over, before printing results)."""
+        if self._open_line:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open_line = False
+
+
+def load_detector(model):
+    """The detector in folder ``model`` (or the default model); ModelError when unusable."""
+    from temnet_app.detector.inference import Detector
+    from temnet_app.jobs import resolve_model_dir
+
+    return Detector.load(resolve_model_dir(model))
+
+
+def scheme_of(detector):
+    """The detector's class scheme (``detector.scheme``, else its config's class names)."""
+    scheme = getattr(detector, "scheme", None)
+    return scheme if scheme is not None else detector.config.class_scheme
+
+
+def percent(value: float) -> str:
+    """A fraction as a percentage with one decimal, or "-" when undefined (NaN)."""
+    return "-" if value is None or math.isnan(value) else f"{value * 100:.1f}"

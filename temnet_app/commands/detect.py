@@ -1,0 +1,60 @@
+"""``temnet detect PROJECT``: run the detector over a project's micrographs and store the run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HELP = "detect and classify virions in every micrograph of a project (or one experiment)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", type=Path, help="project file (*.temnet)")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="model folder (model_card.json + weights); default: the shipped "
+                             "models/temnet-gn-synthetic")
+    parser.add_argument("--experiment", default=None,
+                        help="only this experiment (by name); default: all experiments")
+    parser.add_argument("--resume", type=int, default=None, metavar="RUN",
+                        help="continue detection run RUN, skipping micrographs it already holds")
+
+
+def run(args: argparse.Namespace) -> int:
+    from temnet_app.commands._common import TextProgress, load_detector
+    from temnet_app.core.errors import ProjectError
+    from temnet_app.core.project import Project
+    from temnet_app.jobs import resolve_model_dir, run_detection
+
+    with Project.open(args.project) as project:
+        if args.experiment is not None:
+            experiment = project.experiment_by_name(args.experiment)
+            if experiment is None:
+                names = ", ".join(e.name for e in project.experiments()) or "none"
+                raise ProjectError(f"no experiment named {args.experiment!r} in "
+                                   f"{args.project} (experiments: {names})")
+            micrographs = project.micrographs(experiment.id)
+            where = f"experiment {experiment.name!r}"
+        else:
+            micrographs = project.micrographs()
+            where = f"project {args.project}"
+        if not micrographs:
+            raise ProjectError(f"no micrographs in {where}: add a folder of micrographs first")
+        resolve_model_dir(args.model)  # a missing model fails fast, before TensorFlow loads
+        detector = load_detector(args.model)
+        print(f"model {detector.model_id} on {detector.device}; {len(micrographs)} "
+              f"micrograph(s) in {where}", file=sys.stderr)
+        bar = TextProgress()
+        try:
+            summary = run_detection(project, micrographs, detector, progress=bar,
+                                    skip_done_run=args.resume)
+        finally:
+            bar.close()
+    for item in summary.skipped:
+        print(f"skipped {item.name}: {item.reason}", file=sys.stderr)
+    print(f"run #{summary.run_id} {summary.status}: {len(summary.processed)} micrograph(s) "
+          f"processed, {len(summary.already_done)} already done, {len(summary.skipped)} skipped, "
+          f"{summary.n_detections} detections in {summary.seconds:.1f} s")
+    if summary.status == "failed":
+        return 2
+    return 1 if summary.skipped else 0

@@ -1,0 +1,98 @@
+"""``temnet evaluate``: score the detector on labelled micrographs, in the shape of the
+paper's Table 2 (mAP@0.5, precision, recall, F1 in percent, per class and overall)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HELP = "score a model on labelled micrographs (VIA CSV): mAP@0.5, precision, recall, F1"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--images", type=Path, required=True,
+                        help="folder holding the labelled micrographs")
+    parser.add_argument("--labels", type=Path, required=True,
+                        help="VGG Image Annotator CSV with the ground-truth boxes")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="model folder; default: the shipped models/temnet-gn-synthetic")
+    parser.add_argument("--threshold", type=float, default=0.5,
+                        help="confidence threshold for precision / recall / F1 (default 0.5)")
+    parser.add_argument("--magnification", type=float, default=None, metavar="M",
+                        help="magnification of every image; default: file metadata, else 30000")
+
+
+def format_table(evaluation, scheme, title: str = "") -> str:
+    """Per-class and overall metrics as a fixed-width text table (percent, one decimal).
+
+    AP uses every detection; precision, recall, F1, and the Pred column use detections with
+    ``score >= threshold``; "-" marks an undefined value (e.g. AP of a class without ground
+    truth, which is left out of the mAP). Below it, the class confusion matrix.
+    """
+    from temnet_app.commands._common import percent
+
+    ev = evaluation
+    header = (f"{'class':<12}{'mAP@0.5':>9}{'Precision':>11}{'Recall':>8}{'F1':>7}"
+              f"{'GT':>7}{'Pred':>7}")
+    lines = [title] if title else []
+    lines += [f"IoU > {ev.iou_threshold:g}; precision / recall / F1 at confidence >= "
+              f"{ev.score_threshold:g}", header, "-" * len(header)]
+    for class_id, m in ev.per_class.items():
+        lines.append(f"{scheme.name(class_id):<12}{percent(m.ap):>9}{percent(m.precision):>11}"
+                     f"{percent(m.recall):>8}{percent(m.f1):>7}{m.n_truth:>7}{m.n_pred:>7}")
+    o = ev.overall
+    lines.append("-" * len(header))
+    lines.append(f"{'overall':<12}{percent(o.map):>9}{percent(o.precision):>11}"
+                 f"{percent(o.recall):>8}{percent(o.f1):>7}{o.tp + o.fn:>7}{o.tp + o.fp:>7}")
+    names = ["background"] + [scheme.name(c) for c in ev.class_ids]
+    width = max(len(n) for n in names) + 2
+    lines += ["", "confusion (rows: ground truth, columns: prediction; background = missed / "
+                  "spurious)",
+              " " * width + "".join(f"{n:>{width}}" for n in names)]
+    for name, row in zip(names, ev.confusion):
+        lines.append(f"{name:<{width}}" + "".join(f"{int(v):>{width}}" for v in row))
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from temnet_app.commands._common import TextProgress, load_detector, scheme_of
+    from temnet_app.core.annotations import read_via_csv
+    from temnet_app.core.errors import AnnotationError, MicrographError
+    from temnet_app.core.metrics import evaluate
+    from temnet_app.jobs import predict_files, resolve_model_dir
+
+    if not 0.0 <= args.threshold <= 1.0:
+        raise MicrographError(f"--threshold must be between 0 and 1, got {args.threshold}")
+    if not args.images.is_dir():
+        raise MicrographError(f"images folder not found: {args.images}")
+    if not args.labels.is_file():
+        raise AnnotationError(f"labels file not found: {args.labels}")
+    resolve_model_dir(args.model)
+    detector = load_detector(args.model)
+    scheme = scheme_of(detector)
+    truths = read_via_csv(args.labels, scheme=scheme)
+    if not truths:
+        raise AnnotationError(f"{args.labels} lists no images")
+    paths = [args.images / name for name in truths]
+    missing = [p.name for p in paths if not p.is_file()]
+    if missing:
+        shown = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
+        raise MicrographError(f"{len(missing)} of {len(paths)} labelled image(s) are not in "
+                              f"{args.images}: {shown}")
+    print(f"model {detector.model_id} on {detector.device}; {len(paths)} labelled image(s)",
+          file=sys.stderr)
+    bar = TextProgress()
+    try:
+        results = predict_files(paths, detector, magnification=args.magnification, progress=bar)
+    finally:
+        bar.close()
+    failed = [r for r in results if r.error is not None]
+    if failed:
+        raise MicrographError(f"cannot evaluate: {failed[0].error}")
+    predictions = {name: r.detections for name, r in zip(truths, results)}
+    ev = evaluate(predictions, truths, scheme.ids, iou_threshold=0.5,
+                  score_threshold=args.threshold)
+    print(format_table(ev, scheme,
+                       title=f"{detector.model_id} on {len(paths)} image(s) from {args.labels}"))
+    return 0
