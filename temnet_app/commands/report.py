@@ -1,0 +1,49 @@
+"""``temnet report PROJECT --out DIR``: write the CSV exports (per box, per micrograph, per
+experiment) and the PDF report of a detection run, and print their paths."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from temnet_app.commands.stats import threshold_arg
+
+HELP = "write CSV tables and a PDF report (distributions, agreement, thumbnails) of a project"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", type=Path, help="project file (*.temnet)")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="folder for the report files (created if missing)")
+    parser.add_argument("--threshold", type=threshold_arg, default=0.5,
+                        help="count detections with confidence >= this (default 0.5)")
+    parser.add_argument("--run", type=int, default=None, metavar="ID",
+                        help="detection run id (default: the latest run with detections)")
+    parser.add_argument("--no-thumbnails", action="store_true",
+                        help="leave the micrograph thumbnail pages out of the PDF")
+
+
+def run(args: argparse.Namespace) -> int:
+    from temnet_app.commands._common import TextProgress
+    from temnet_app.commands.stats import load_statistics
+    from temnet_app.core.errors import ProjectError
+    from temnet_app.core.project import Project
+    from temnet_app.core.report import write_report
+
+    if args.out.exists() and not args.out.is_dir():
+        raise ProjectError(f"--out must be a folder, but {args.out} is a file")
+    with Project.open(args.project) as project:
+        stats = load_statistics(project, args.run, args.threshold)
+        bar = TextProgress()
+        try:
+            paths = write_report(stats, args.out,
+                                 image_path=None if args.no_thumbnails else project.image_path,
+                                 progress=bar)
+        except OSError as exc:
+            raise ProjectError(f"cannot write the report to {args.out}: "
+                               f"{exc.strerror or exc}") from exc
+        finally:
+            bar.close()
+    for path in paths.values():
+        print(path)
+    return 0
