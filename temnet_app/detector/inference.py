@@ -1,0 +1,278 @@
+"""The detector facade: load a model folder, find virions in whole micrographs.
+
+A model folder holds ``model_card.json`` (name, version, detector config, classes, training
+notes, date, app version) and ``weights.weights.h5``. :meth:`Detector.detect` takes a 2-D
+uint8 micrograph and its magnification and returns :class:`~temnet_app.core.boxes.Detection`
+records in full-micrograph pixel coordinates (xyxy), scores above the model's floor (0.05),
+sorted by descending score.
+
+Two modes (paper 3.1 and eq. 6): ``tiled`` cuts the micrograph into overlapping windows of
+``W = window * M / M_train`` px (1,024 px at 30,000x), resizes each to the network input, runs
+them in batches, maps the boxes back and merges them by class-agnostic NMS at 0.3 (on a score
+tie the larger box wins); ``whole`` rescales the micrograph once by ``net_input / W`` (sides
+rounded to multiples of 32) and runs it in one pass, then applies the same merge.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from pathlib import Path
+from typing import Iterable, Optional, Sequence
+
+import numpy as np
+
+from temnet_app import __version__
+from temnet_app.core import box_math
+from temnet_app.core.atomic import atomic_write_text
+from temnet_app.core.boxes import Detection, detections_from_arrays
+from temnet_app.core.errors import MicrographError, ModelError
+from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress, scaled
+from temnet_app.core.units import check_magnification
+from temnet_app.detector import tiling
+from temnet_app.detector.config import TILING_MODES, DetectorConfig
+
+CARD_FILE = "model_card.json"
+WEIGHTS_FILE = "weights.weights.h5"
+
+
+def make_card(config: DetectorConfig, name: str, version: str, training: str = "",
+              date: Optional[str] = None) -> dict:
+    """A model card dict for ``config`` (JSON-able)."""
+    return {"name": str(name), "version": str(version), "config": config.to_dict(),
+            "classes": list(config.class_names), "training": str(training),
+            "date": date or _dt.date.today().isoformat(), "app_version": __version__}
+
+
+def _read_card(folder: Path) -> dict:
+    path = folder / CARD_FILE
+    if not path.is_file():
+        raise ModelError(f"model card not found: {path}")
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ModelError(f"cannot read model card {path}: {error}") from None
+    except json.JSONDecodeError as error:
+        raise ModelError(f"model card {path} is not valid JSON (line {error.lineno}: "
+                         f"{error.msg})") from None
+    if not isinstance(card, dict):
+        raise ModelError(f"model card {path} must hold a JSON object")
+    missing = [k for k in ("name", "version", "config") if k not in card]
+    if missing:
+        raise ModelError(f"model card {path} lacks {', '.join(missing)}")
+    return card
+
+
+def _check_image(image) -> np.ndarray:
+    if not isinstance(image, np.ndarray) or image.ndim != 2 or image.dtype != np.uint8:
+        shape = getattr(image, "shape", None)
+        dtype = getattr(image, "dtype", type(image).__name__)
+        raise MicrographError(f"the detector needs a 2-D 8-bit grey micrograph, got {dtype} "
+                              f"with shape {shape}")
+    if image.shape[0] < 2 or image.shape[1] < 2:
+        raise MicrographError(f"micrograph is too small to analyse: {image.shape}")
+    return image
+
+
+class Detector:
+    """A loaded (or freshly initialised) detector; see the module docstring."""
+
+    def __init__(self, config: DetectorConfig, model, name: str = "untrained",
+                 version: str = "0", card: Optional[dict] = None):
+        import tensorflow as tf
+
+        self.config = config
+        self.model = model
+        self.name = str(name)
+        self.version = str(version)
+        self.card = dict(card) if card else make_card(config, name, version)
+        spec = tf.TensorSpec([None, None, None, config.input_channels], tf.float32)
+        # One trace for every batch size and image size (tiles and whole micrographs).
+        self._predict = tf.function(self._forward, input_signature=[spec])
+
+    def _forward(self, images):
+        out = self.model(images, training=False)
+        return out["boxes"], out["scores"], out["class_ids"], out["valid"]
+
+    # -- construction ---------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, config: DetectorConfig, weights_path=None, seed: int = 0,
+                    name: str = "untrained", version: str = "0") -> "Detector":
+        """Build ``config``'s model: weights from a ``.weights.h5`` file, else Keras's
+        initialisers drawn with ``seed`` (this seeds Keras / numpy / Python's global RNGs)."""
+        import keras
+
+        from temnet_app.detector.model import build_inference_model
+        from temnet_app.detector.weights import load_weights
+
+        if weights_path is None:
+            keras.utils.set_random_seed(int(seed))
+        model = build_inference_model(config)
+        if weights_path is not None:
+            load_weights(model, weights_path)
+        return cls(config, model, name=name, version=version)
+
+    @classmethod
+    def load(cls, model_dir) -> "Detector":
+        """Read a model folder (``model_card.json`` + ``weights.weights.h5``)."""
+        folder = Path(model_dir)
+        if not folder.is_dir():
+            raise ModelError(f"model folder not found: {folder}")
+        card = _read_card(folder)
+        config = DetectorConfig.from_dict(card["config"])
+        classes = card.get("classes", list(config.class_names))
+        if list(classes) != list(config.class_names):
+            raise ModelError(f"model card {folder / CARD_FILE}: classes {classes} differ from "
+                             f"the configuration's {list(config.class_names)}")
+        weights = folder / WEIGHTS_FILE
+        if not weights.is_file():
+            raise ModelError(f"weights file not found: {weights}")
+        detector = cls.from_config(config, weights_path=weights, name=card["name"],
+                                   version=card["version"])
+        detector.card = card
+        return detector
+
+    def save(self, model_dir, card: Optional[dict] = None) -> Path:
+        """Write weights then the model card into ``model_dir`` (each file atomically)."""
+        from temnet_app.detector.weights import save_weights
+
+        folder = Path(model_dir)
+        card = dict(card) if card else dict(self.card)
+        card["config"] = self.config.to_dict()
+        card["classes"] = list(self.config.class_names)
+        card.setdefault("name", self.name)
+        card.setdefault("version", self.version)
+        card.setdefault("date", _dt.date.today().isoformat())
+        card.setdefault("app_version", __version__)
+        card.setdefault("training", "")
+        folder.mkdir(parents=True, exist_ok=True)
+        save_weights(self.model, folder / WEIGHTS_FILE)
+        atomic_write_text(folder / CARD_FILE, json.dumps(card, indent=2, sort_keys=True) + "\n")
+        self.card, self.name, self.version = card, str(card["name"]), str(card["version"])
+        return folder
+
+    # -- descriptions -----------------------------------------------------------------------
+    @property
+    def model_id(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @property
+    def device(self) -> str:
+        import tensorflow as tf
+
+        return "GPU:0" if tf.config.list_physical_devices("GPU") else "CPU"
+
+    @property
+    def scheme(self):
+        """The model's :class:`~temnet_app.core.boxes.ClassScheme` (class ids 1..K)."""
+        return self.config.class_scheme
+
+    @property
+    def score_floor(self) -> float:
+        return self.config.min_confidence
+
+    def settings(self, mode: Optional[str] = None) -> dict:
+        """JSON-able record of how detections are produced (stored with each run)."""
+        return {"model_id": self.model_id, "config": self.config.summary(),
+                "mode": self._mode(mode), "window_px_at_train_magnification": self.config.window,
+                "window_overlap_px": self.config.window_overlap,
+                "train_magnification": self.config.train_magnification,
+                "net_input": self.config.net_input, "score_floor": self.score_floor,
+                "merge_iou": tiling.MERGE_IOU, "device": self.device}
+
+    def _mode(self, mode: Optional[str]) -> str:
+        mode = (mode or self.config.tiling_mode).strip().lower()
+        if mode not in TILING_MODES:
+            raise ModelError(f"unknown detection mode {mode!r} (choose tiled or whole)")
+        return mode
+
+    # -- detection --------------------------------------------------------------------------
+    def _run(self, grey_batch: np.ndarray) -> tuple[np.ndarray, ...]:
+        x = np.repeat(grey_batch[..., None].astype(np.float32), self.config.input_channels, -1)
+        boxes, scores, class_ids, valid = self._predict(x)
+        return boxes.numpy(), scores.numpy(), class_ids.numpy(), valid.numpy()
+
+    def window_plan(self, width: int, height: int, magnification: float):
+        """``(window side px, overlap px, windows)`` for tiled mode at ``magnification``."""
+        cfg = self.config
+        side = tiling.window_size(magnification, cfg.window, cfg.train_magnification)
+        overlap = min(side - 1, int(round(cfg.window_overlap * side / cfg.window)))
+        return side, overlap, tiling.plan_windows(width, height, side, overlap)
+
+    def detect(self, image: np.ndarray, magnification: float = 30000.0,
+               progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None,
+               mode: Optional[str] = None) -> list[Detection]:
+        """Detections in full-micrograph pixels (see module docstring).
+
+        ``progress(fraction, message)`` is called after each batch; ``cancel`` is checked
+        before each batch (raising :class:`~temnet_app.core.errors.Cancelled`).
+        """
+        image = _check_image(image)
+        try:
+            magnification = check_magnification(magnification)
+        except ValueError as error:
+            raise MicrographError(str(error)) from None
+        progress = progress or no_progress
+        if self._mode(mode) == "whole":
+            boxes, scores, ids = self._detect_whole(image, magnification, progress, cancel)
+        else:
+            boxes, scores, ids = self._detect_tiled(image, magnification, progress, cancel)
+        height, width = image.shape
+        boxes = box_math.clip_boxes(boxes, width, height)
+        real = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        boxes, scores, ids = boxes[real], scores[real], ids[real]
+        keep = tiling.merge_windows(boxes, scores, ids, tiling.MERGE_IOU)
+        return detections_from_arrays(boxes[keep], ids[keep], scores[keep])
+
+    def _detect_tiled(self, image, magnification, progress, cancel):
+        cfg = self.config
+        height, width = image.shape
+        side, _, windows = self.window_plan(width, height, magnification)
+        batches = [windows[i:i + cfg.batch_size] for i in range(0, len(windows), cfg.batch_size)]
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for b, batch in enumerate(batches):
+            check_cancel(cancel)
+            crops = tiling.extract_windows(image, batch, cfg.net_input)
+            if len(batch) < cfg.batch_size:  # keep the batch shape fixed
+                pad = np.zeros((cfg.batch_size - len(batch), *crops.shape[1:]), np.uint8)
+                crops = np.concatenate([crops, pad], axis=0)
+            boxes, scores, ids, valid = self._run(crops)
+            for i, window in enumerate(batch):
+                n = int(valid[i])
+                parts.append((tiling.to_micrograph(boxes[i, :n], window, cfg.net_input),
+                              scores[i, :n], ids[i, :n]))
+            progress((b + 1) / len(batches), f"window batch {b + 1} of {len(batches)}")
+        return _concat(parts)
+
+    def _detect_whole(self, image, magnification, progress, cancel):
+        cfg = self.config
+        check_cancel(cancel)
+        factor = tiling.whole_image_scale(magnification, cfg.window, cfg.net_input,
+                                          cfg.train_magnification)
+        resized, fx, fy = tiling.rescale_image(image, factor)
+        boxes, scores, ids, valid = self._run(resized[None])
+        n = int(valid[0])
+        out = boxes[0, :n].astype(np.float64) / np.array([fx, fy, fx, fy])
+        progress(1.0, "whole micrograph")
+        return out, scores[0, :n], ids[0, :n]
+
+    def detect_many(self, items: Iterable[tuple[np.ndarray, float]],
+                    progress: Optional[ProgressFn] = None,
+                    cancel: Optional[CancelToken] = None,
+                    mode: Optional[str] = None) -> list[list[Detection]]:
+        """:meth:`detect` over ``(image, magnification)`` pairs; progress spans them all."""
+        items = list(items)
+        results = []
+        for i, (image, magnification) in enumerate(items):
+            sub = scaled(progress, i / len(items), (i + 1) / len(items))
+            results.append(self.detect(image, magnification, sub, cancel, mode))
+        return results
+
+
+def _concat(parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]):
+    if not parts:
+        return np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64)
+    boxes = np.concatenate([p[0] for p in parts]).reshape(-1, 4).astype(np.float64)
+    scores = np.concatenate([p[1] for p in parts]).astype(np.float64)
+    ids = np.concatenate([p[2] for p in parts]).astype(np.int64)
+    return boxes, scores, ids
