@@ -18,6 +18,9 @@ from dataclasses import dataclass, fields
 import tensorflow as tf
 
 from temnet_app.detector.box_ops import encode_boxes
+from temnet_app.detector.config import DetectorConfig
+
+_DEFAULTS = DetectorConfig()  # one home for the defaults: the detector configuration
 
 __all__ = [
     "TargetParams",
@@ -32,18 +35,18 @@ __all__ = [
 
 @dataclass(frozen=True)
 class TargetParams:
-    """The settings target assignment needs (defaults: Faster R-CNN and the research code)."""
+    """The settings target assignment needs (defaults: those of :class:`DetectorConfig`)."""
 
-    rpn_positive_iou: float = 0.7
-    rpn_negative_iou: float = 0.3
-    rpn_train_anchors: int = 256
-    rpn_positive_fraction: float = 0.5
-    rpn_box_std: tuple[float, float, float, float] = (0.1, 0.1, 0.2, 0.2)
-    train_rois: int = 50
-    roi_positive_fraction: float = 0.5
-    roi_positive_iou: float = 0.5
-    roi_negative_iou_low: float = 0.0
-    head_box_std: tuple[float, float, float, float] = (0.1, 0.1, 0.2, 0.2)
+    rpn_positive_iou: float = _DEFAULTS.rpn_positive_iou
+    rpn_negative_iou: float = _DEFAULTS.rpn_negative_iou
+    rpn_train_anchors: int = _DEFAULTS.rpn_train_anchors
+    rpn_positive_fraction: float = _DEFAULTS.rpn_positive_fraction
+    rpn_box_std: tuple[float, float, float, float] = _DEFAULTS.rpn_box_std
+    train_rois: int = _DEFAULTS.train_rois
+    roi_positive_fraction: float = _DEFAULTS.roi_positive_fraction
+    roi_positive_iou: float = _DEFAULTS.roi_positive_iou
+    roi_negative_iou_low: float = _DEFAULTS.roi_negative_iou_low
+    head_box_std: tuple[float, float, float, float] = _DEFAULTS.head_box_std
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.rpn_negative_iou <= self.rpn_positive_iou <= 1.0:
