@@ -29,8 +29,8 @@ run: $(VENV)/.installed
 	$(BIN)/temnet open $(DEMO)
 
 test: $(VENV)/.installed-test
-	QT_QPA_PLATFORM=offscreen MPLBACKEND=Agg $(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/lint-imports
+	QT_QPA_PLATFORM=offscreen MPLBACKEND=Agg $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) demo_project .pytest_cache
