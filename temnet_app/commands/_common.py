@@ -48,18 +48,23 @@ class TextProgress:
             self._open_line = False
 
 
-def load_detector(model):
-    """The detector in folder ``model`` (or the default model); ModelError when unusable."""
+def add_mode_argument(parser) -> None:
+    """``--mode tiled|whole``: how a micrograph is fed to the network (see detector.inference)."""
+    parser.add_argument("--mode", choices=("tiled", "whole"), default=None,
+                        help="tiled (overlapping windows, eq. 6) or whole-micrograph inference; "
+                             "default: the model's own setting")
+
+
+def load_detector(model, mode=None):
+    """The detector in folder ``model`` (or the default model), in tiling ``mode`` when given;
+    ModelError when unusable."""
     from temnet_app.detector.inference import Detector
     from temnet_app.jobs import resolve_model_dir
 
-    return Detector.load(resolve_model_dir(model))
-
-
-def scheme_of(detector):
-    """The detector's class scheme (``detector.scheme``, else its config's class names)."""
-    scheme = getattr(detector, "scheme", None)
-    return scheme if scheme is not None else detector.config.class_scheme
+    detector = Detector.load(resolve_model_dir(model))
+    if mode:
+        detector.config = detector.config.replace(tiling_mode=mode)
+    return detector
 
 
 def percent(value: float) -> str:

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from temnet_app.commands._common import add_mode_argument
+
 HELP = "detect and classify virions in every micrograph of a project (or one experiment)"
 
 
@@ -18,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="only this experiment (by name); default: all experiments")
     parser.add_argument("--resume", type=int, default=None, metavar="RUN",
                         help="continue detection run RUN, skipping micrographs it already holds")
+    add_mode_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         if not micrographs:
             raise ProjectError(f"no micrographs in {where}: add a folder of micrographs first")
         resolve_model_dir(args.model)  # a missing model fails fast, before TensorFlow loads
-        detector = load_detector(args.model)
+        detector = load_detector(args.model, args.mode)
         print(f"model {detector.model_id} on {detector.device}; {len(micrographs)} "
               f"micrograph(s) in {where}", file=sys.stderr)
         bar = TextProgress()

@@ -7,6 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from temnet_app.commands._common import add_mode_argument
+
 HELP = "score a model on labelled micrographs (VIA CSV): mAP@0.5, precision, recall, F1"
 
 
@@ -21,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="confidence threshold for precision / recall / F1 (default 0.5)")
     parser.add_argument("--magnification", type=float, default=None, metavar="M",
                         help="magnification of every image; default: file metadata, else 30000")
+    add_mode_argument(parser)
 
 
 def format_table(evaluation, scheme, title: str = "") -> str:
@@ -56,7 +59,7 @@ def format_table(evaluation, scheme, title: str = "") -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from temnet_app.commands._common import TextProgress, load_detector, scheme_of
+    from temnet_app.commands._common import TextProgress, load_detector
     from temnet_app.core.annotations import read_via_csv
     from temnet_app.core.errors import AnnotationError, MicrographError
     from temnet_app.core.metrics import evaluate
@@ -69,8 +72,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.labels.is_file():
         raise AnnotationError(f"labels file not found: {args.labels}")
     resolve_model_dir(args.model)
-    detector = load_detector(args.model)
-    scheme = scheme_of(detector)
+    detector = load_detector(args.model, args.mode)
+    scheme = detector.scheme
     truths = read_via_csv(args.labels, scheme=scheme)
     if not truths:
         raise AnnotationError(f"{args.labels} lists no images")

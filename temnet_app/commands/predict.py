@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
+from temnet_app.commands._common import add_mode_argument
+
 HELP = "detect and classify virions in micrograph files or folders; write CSV results"
 DETECTIONS_CSV = "detections.csv"
 COUNTS_CSV = "counts.csv"
@@ -35,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "file's metadata, else 30000")
     parser.add_argument("--threshold", type=float, default=0.5,
                         help="confidence threshold for counts.csv (default 0.5)")
+    add_mode_argument(parser)
 
 
 def detections_csv_text(results: Sequence, scheme) -> str:
@@ -54,12 +57,11 @@ def write_outputs(out: Path, results: Sequence, detector, threshold: float) -> l
     from temnet_app import __version__
     from temnet_app.core.annotations import write_counts_csv
     from temnet_app.core.atomic import atomic_write_text
-    from temnet_app.commands._common import scheme_of
     from temnet_app.core.boxes import count_by_class, filter_by_score
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    scheme = scheme_of(detector)
+    scheme = detector.scheme
     good = [r for r in results if r.error is None]
     atomic_write_text(out / DETECTIONS_CSV, detections_csv_text(good, scheme))
     counts = {r.name: count_by_class(filter_by_score(r.detections, threshold), scheme)
@@ -90,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         raise MicrographError(f"--threshold must be between 0 and 1, got {args.threshold}")
     files = expand_paths(args.paths)
     resolve_model_dir(args.model)
-    detector = load_detector(args.model)
+    detector = load_detector(args.model, args.mode)
     print(f"model {detector.model_id} on {detector.device}; {len(files)} file(s)",
           file=sys.stderr)
     bar = TextProgress()

@@ -76,6 +76,14 @@ def test_predict_detect_evaluate_with_the_real_detector(model_dir, tmp_path):
     info = json.loads((out / "predict_info.json").read_text())
     assert info["model_id"] == "random-compact@0" and len(rows) == info["files"][0]["detections"]
     assert info["files"][0]["magnification"] == 30000.0
+    assert info["settings"]["mode"] == "whole"        # the compact preset's own mode
+
+    # --mode overrides the model's tiling mode, and the provenance says so
+    tiled = tmp_path / "tiled"
+    result = _cli("predict", images / "sim.tif", "--model", model_dir, "--out", tiled,
+                  "--mode", "tiled", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((tiled / "predict_info.json").read_text())["settings"]["mode"] == "tiled"
 
     # detect into a project
     from temnet_app.core.project import Project

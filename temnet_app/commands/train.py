@@ -1,0 +1,176 @@
+"""``temnet train``: train (or fine-tune) a detector on labelled micrographs and write a model
+folder (weights + model card) with a resumable checkpoint inside it."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+HELP = "train or fine-tune a detector on labelled micrographs (folders with VIA CSV, projects)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, nargs="+", required=True, metavar="DIR_OR_PROJECT",
+                        help="dataset folder(s) (images + VIA CSV, or train/ and val/ folders) "
+                             "or *.temnet project(s) with manual annotations")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="model folder to write (e.g. models/my-lab); its checkpoint/ "
+                             "sub-folder holds what --resume needs")
+    parser.add_argument("--backbone", default="temnet-gn",
+                        help="feature extractor (default temnet-gn)")
+    parser.add_argument("--preset", default="compact", choices=("compact", "paper"),
+                        help="detector configuration preset (default compact, the shipped one)")
+    parser.add_argument("--init", type=Path, default=None, metavar="MODEL_DIR",
+                        help="start from this model's weights (fine-tuning); its configuration "
+                             "and classes are used")
+    parser.add_argument("--epochs", type=int, default=20, help="epochs in all (default 20)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the interrupted (or finished, with more --epochs) run "
+                             "in --out")
+    parser.add_argument("--schedule", default="end-to-end", choices=("end-to-end", "staged"),
+                        help="end-to-end (default) or staged: RPN alone first, then everything")
+    parser.add_argument("--rpn-epochs", type=int, default=0,
+                        help="staged schedule: epochs of the RPN-only stage")
+    parser.add_argument("--steps-per-epoch", type=int, default=0,
+                        help="batches per epoch (default: one pass over the training crops)")
+    parser.add_argument("--batch-size", type=int, default=0,
+                        help="crops per batch (default: the configuration's, 4)")
+    parser.add_argument("--learning-rate", type=float, default=0.01,
+                        help="initial SGD learning rate (default 0.01)")
+    parser.add_argument("--validation-fraction", type=float, default=0.15,
+                        help="fraction of micrographs held out for validation (default 0.15; "
+                             "train/ and val/ folders are used as they are)")
+    parser.add_argument("--seed", type=int, default=0, help="split / sampling seed (default 0)")
+    parser.add_argument("--no-augment", action="store_true", help="switch augmentation off")
+    parser.add_argument("--name", default=None, help="model name (default: the --out folder name)")
+    parser.add_argument("--version", default="1", help="model version (default 1)")
+    parser.add_argument("--note-file", type=Path, default=None,
+                        help="text file whose paragraphs go into the model card's notes")
+
+
+def command_line(args: argparse.Namespace) -> str:
+    """The command with every option spelled out (what the model card records)."""
+    parts = ["temnet", "train", "--data", *[str(p) for p in args.data], "--out", str(args.out),
+             "--backbone", args.backbone, "--preset", args.preset, "--epochs", str(args.epochs),
+             "--schedule", args.schedule]
+    if args.schedule == "staged":
+        parts += ["--rpn-epochs", str(args.rpn_epochs)]
+    for flag, value in (("--init", args.init), ("--steps-per-epoch", args.steps_per_epoch),
+                        ("--batch-size", args.batch_size), ("--name", args.name),
+                        ("--note-file", args.note_file)):
+        if value:
+            parts += [flag, str(value)]
+    parts += ["--learning-rate", f"{args.learning_rate:g}", "--validation-fraction",
+              f"{args.validation_fraction:g}", "--seed", str(args.seed), "--version",
+              str(args.version)]
+    if args.no_augment:
+        parts.append("--no-augment")
+    if args.resume:
+        parts.append("--resume")
+    return shlex.join(parts)
+
+
+class LineProgress:
+    """Progress for training logs: a line per 1% of the run and for every epoch summary
+    (messages holding a validation loss), each stamped with the wall time."""
+
+    def __init__(self, stream=None, step: float = 0.01):
+        self.stream = stream if stream is not None else sys.stderr
+        self.step = step
+        self._last = -1.0
+
+    def __call__(self, fraction: float, message: str) -> None:
+        summary = " val " in message or message.startswith("saved")
+        if summary or fraction - self._last >= self.step or fraction >= 1.0:
+            stamp = time.strftime("%H:%M:%S")
+            self.stream.write(f"{stamp} {fraction * 100:5.1f}%  {message}\n")
+            self.stream.flush()
+            if not summary:
+                self._last = fraction
+
+
+def load_data(paths, scheme):
+    """Labelled micrographs of every folder / project in ``paths``; with several sources, keys
+    and groups are prefixed by the source's name so they stay unique."""
+    import dataclasses
+
+    from temnet_app.core.errors import AnnotationError
+    from temnet_app.detector.labelled import read_folder, read_project
+
+    items = []
+    for path in paths:
+        if path.is_file() and path.suffix.lower() == ".temnet":
+            found = read_project(path, scheme)
+        elif path.is_dir():
+            found = read_folder(path, scheme)
+        else:
+            raise AnnotationError(f"training data not found: {path} (give a dataset folder or "
+                                  f"a .temnet project)")
+        if len(paths) > 1:
+            found = [dataclasses.replace(m, key=f"{path.name}/{m.key}",
+                                         group=f"{path.name}/{m.group}") for m in found]
+        items.extend(found)
+    return items
+
+
+def run(args: argparse.Namespace) -> int:
+    from temnet_app.core.errors import ModelError
+    from temnet_app.detector.config import DetectorConfig, preset
+    from temnet_app.detector.train import TrainSettings, format_duration, train
+
+    if args.epochs < 1:
+        raise ModelError(f"--epochs must be at least 1, got {args.epochs}")
+    init_weights = None
+    if args.init is not None:
+        import json
+
+        from temnet_app.detector.inference import WEIGHTS_FILE
+
+        card_path = args.init / "model_card.json"
+        if not card_path.is_file():
+            raise ModelError(f"--init model card not found: {card_path}")
+        try:
+            card = json.loads(card_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise ModelError(f"{card_path} is not valid JSON (line {error.lineno})") from None
+        config = DetectorConfig.from_dict(card.get("config", {}))
+        if config.backbone != args.backbone.strip().lower():
+            raise ModelError(f"--init model {args.init} uses the {config.backbone} backbone, "
+                             f"not {args.backbone}")
+        init_weights = args.init / WEIGHTS_FILE
+        if not init_weights.is_file():
+            raise ModelError(f"--init weights not found: {init_weights}")
+    else:
+        config = preset(args.preset, backbone=args.backbone)
+    if args.resume:
+        from temnet_app.detector.train_state import CHECKPOINT_DIR, load_state
+
+        config = DetectorConfig.from_dict(load_state(args.out / CHECKPOINT_DIR).config)
+    settings = TrainSettings(
+        epochs=args.epochs, schedule=args.schedule, rpn_epochs=args.rpn_epochs,
+        learning_rate=args.learning_rate, batch_size=args.batch_size,
+        steps_per_epoch=args.steps_per_epoch, validation_fraction=args.validation_fraction,
+        seed=args.seed, augment=not args.no_augment)
+    notes = []
+    if args.note_file is not None:
+        if not args.note_file.is_file():
+            raise ModelError(f"--note-file not found: {args.note_file}")
+        text = args.note_file.read_text(encoding="utf-8")
+        notes = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
+    micrographs = load_data(args.data, config.class_scheme)
+    print(f"training {config.preset} {config.backbone} on {len(micrographs)} labelled "
+          f"micrograph(s) -> {args.out}", file=sys.stderr)
+    began = time.monotonic()
+    result = train(micrographs, config, args.out, settings, init_weights=init_weights,
+                   resume=args.resume, name=args.name, version=args.version,
+                   command=command_line(args), notes=notes, progress=LineProgress())
+    metrics = result.card.get("validation_metrics") or {}
+    at = metrics.get("at_0.5") or {}
+    print(f"wrote {result.out_dir} after {result.state.epoch} epoch(s) in "
+          f"{format_duration(time.monotonic() - began)}; best validation loss "
+          f"{result.state.best_val_loss:.4f} (epoch {result.state.best_epoch}); validation "
+          f"mAP@0.5 {at.get('map')}, F1 at 0.5 {at.get('f1')}")
+    return 0
