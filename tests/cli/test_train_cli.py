@@ -1,0 +1,88 @@
+"""``temnet train`` through cli.main: errors are one line with exit 2; a fine-tuning run from
+--init (a tiny 64-px model, so it stays fast) writes a model folder, a checkpoint and a card
+recording the command; --resume extends it."""
+
+import json
+
+import pytest
+
+from temnet_app.cli import main
+
+TINY = dict(net_input=64, window=512, window_overlap=128, input_channels=1, fpn_channels=8,
+            rpn_channels=8, head_units=16, anchor_scales=(24.0, 48.0), anchor_ratios=(1.0,),
+            anchor_stride=1, pre_nms_top_k=64, train_post_nms_rois=16, post_nms_rois=16,
+            rpn_train_anchors=32, train_rois=8, max_gt_boxes=4, batch_size=2,
+            tiling_mode="whole")
+
+
+def _error_line(capsys):
+    err = capsys.readouterr().err.strip().splitlines()
+    return err[-1]
+
+
+def test_missing_data_is_one_clear_line(tmp_path, capsys):
+    code = main(["train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "m")])
+    assert code == 2
+    line = _error_line(capsys)
+    assert line.startswith("temnet train: error:") and "nope" in line
+
+
+def test_resume_without_checkpoint_is_refused(tmp_path, capsys):
+    from temnet_app.core.synthetic import simulate_set
+
+    simulate_set(tmp_path / "data", 1, "WT", 30000.0, seed=1, width=300, height=300, count=1)
+    code = main(["train", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "m"),
+                 "--resume"])
+    assert code == 2 and "nothing to resume" in _error_line(capsys)
+
+
+def test_init_with_another_backbone_is_refused(tmp_path, capsys):
+    pytest.importorskip("tensorflow")
+    from temnet_app.detector.config import DetectorConfig
+    from temnet_app.detector.inference import Detector
+
+    Detector.from_config(DetectorConfig(**TINY), name="tiny").save(tmp_path / "tiny")
+    code = main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "m"),
+                 "--init", str(tmp_path / "tiny"), "--backbone", "temnet-bn"])
+    assert code == 2 and "temnet-gn backbone" in _error_line(capsys)
+
+
+@pytest.mark.slow
+def test_fine_tune_from_init_then_resume(tmp_path, capsys):
+    pytest.importorskip("tensorflow")
+    from temnet_app.core.synthetic import simulate_set
+    from temnet_app.detector.config import DetectorConfig
+    from temnet_app.detector.inference import Detector
+    from temnet_app.detector.train_state import load_state
+
+    simulate_set(tmp_path / "data", 2, "IN-E96A", 30000.0, seed=8, width=600, height=600,
+                 count=(2, 3))
+    Detector.from_config(DetectorConfig(**TINY), name="tiny").save(tmp_path / "tiny")
+    (tmp_path / "notes.txt").write_text("Trained on simulated\nmicrographs.\n\nSecond note.\n")
+    out = tmp_path / "models" / "lab"
+    args = ["train", "--data", str(tmp_path / "data"), "--out", str(out), "--init",
+            str(tmp_path / "tiny"), "--epochs", "1", "--steps-per-epoch", "1",
+            "--validation-fraction", "0.5", "--note-file", str(tmp_path / "notes.txt")]
+    assert main(args) == 0, capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "epoch 1/1 [all] step 1/1 loss" in captured.err and " val " in captured.err
+    assert "wrote" in captured.out and "validation mAP@0.5" in captured.out
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["name"] == "lab" and card["classes"] == ["eccentric", "mature", "immature"]
+    assert card["command"].startswith("temnet train --data ")
+    assert "--init" in card["command"] and "--steps-per-epoch 1" in card["command"]
+    assert card["notes"] == ["Trained on simulated micrographs.", "Second note."]
+    split = card["training_data"]["split"]
+    assert len(split["train"]) == 1 and len(split["validation"]) == 1
+    assert card["validation_metrics"]["micrographs"] == 1
+    assert {"date", "app_version", "config"} <= set(card)
+    assert DetectorConfig.from_dict(card["config"]) == DetectorConfig(**TINY)
+    for name in ("state.json", "last.weights.h5", "best.weights.h5", "optimizer.npz"):
+        assert (out / "checkpoint" / name).is_file(), name
+    assert Detector.load(out).name == "lab"
+
+    assert main([*args, "--epochs", "2", "--resume"]) == 0, capsys.readouterr().err
+    state = load_state(out / "checkpoint")
+    assert state.finished and state.epoch == 2 and len(state.history) == 2
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["training_run"]["epochs"] == 2 and card["command"].endswith("--resume")
