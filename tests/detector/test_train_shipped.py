@@ -1,6 +1,6 @@
-"""The shipped model (models/temnet-gn-synthetic) really finds virions: on a freshly simulated
-1600 x 1200 micrograph (a seed no training or test set used) at least 70% of the true virions
-are found at IoU > 0.5 with the right class, with few false positives."""
+"""The shipped model (models/temnet-gn-synthetic) really finds virions: on three freshly
+simulated 1600 x 1200 micrographs (seeds no training or test set used) at least 70% of the true
+virions are found at IoU > 0.5 with the right class, with false positives under 20% of them."""
 
 import json
 
@@ -33,14 +33,17 @@ def test_shipped_model_finds_virions_on_a_fresh_simulated_micrograph():
     from temnet_app.core.synthetic import preset_params, simulate
     from temnet_app.detector.inference import Detector
 
-    sim = simulate(preset_params("dataset", width=1600, height=1200, seed=777_001,
-                                 density=(20.0, 25.0)))
-    assert len(sim.boxes) >= 8
     detector = Detector.load(MODEL)
-    found = detector.detect(sim.image, 30000.0)
-    ev = evaluate({"m": found}, {"m": list(sim.boxes)}, detector.config.class_scheme.ids,
-                  iou_threshold=0.5, score_threshold=0.5)
+    predictions, truths = {}, {}
+    for seed in (777_001, 777_002, 777_003):  # seeds no training or test set used
+        sim = simulate(preset_params("dataset", width=1600, height=1200, seed=seed,
+                                     density=(25.0, 30.0)))
+        predictions[str(seed)] = detector.detect(sim.image, 30000.0)
+        truths[str(seed)] = list(sim.boxes)
+    ev = evaluate(predictions, truths, detector.config.class_scheme.ids, iou_threshold=0.5,
+                  score_threshold=0.5)
     o = ev.overall
     n_truth = o.tp + o.fn
-    assert o.tp >= 0.7 * n_truth, (o.tp, n_truth, o.fp)
-    assert o.fp <= max(2, 0.25 * n_truth), (o.tp, n_truth, o.fp)
+    assert n_truth >= 30
+    assert o.tp >= 0.7 * n_truth, (o.tp, n_truth, o.fp)  # found with the right class
+    assert o.fp <= 0.2 * n_truth, (o.tp, n_truth, o.fp)
