@@ -67,6 +67,20 @@ def load_detector(model, mode=None):
     return detector
 
 
+def predict_with_bar(detector, paths, magnification, what: str):
+    """``jobs.predict_files`` over ``paths`` with a one-line header and a progress bar on
+    stderr; ``what`` names the inputs in the header (e.g. "file(s)")."""
+    from temnet_app.jobs import predict_files
+
+    print(f"model {detector.model_id} on {detector.device}; {len(paths)} {what}",
+          file=sys.stderr)
+    bar = TextProgress()
+    try:
+        return predict_files(paths, detector, magnification=magnification, progress=bar)
+    finally:
+        bar.close()
+
+
 def percent(value: float) -> str:
     """A fraction as a percentage with one decimal, or "-" when undefined (NaN)."""
     return "-" if value is None or math.isnan(value) else f"{value * 100:.1f}"

@@ -4,7 +4,6 @@ paper's Table 2 (mAP@0.5, precision, recall, F1 in percent, per class and overal
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from temnet_app.commands._common import add_mode_argument
@@ -59,11 +58,10 @@ def format_table(evaluation, scheme, title: str = "") -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from temnet_app.commands._common import TextProgress, load_detector
+    from temnet_app.commands._common import load_detector, predict_with_bar
     from temnet_app.core.annotations import read_via_csv
     from temnet_app.core.errors import AnnotationError, MicrographError
     from temnet_app.core.metrics import evaluate
-    from temnet_app.jobs import predict_files, resolve_model_dir
 
     if not 0.0 <= args.threshold <= 1.0:
         raise MicrographError(f"--threshold must be between 0 and 1, got {args.threshold}")
@@ -71,7 +69,6 @@ def run(args: argparse.Namespace) -> int:
         raise MicrographError(f"images folder not found: {args.images}")
     if not args.labels.is_file():
         raise AnnotationError(f"labels file not found: {args.labels}")
-    resolve_model_dir(args.model)
     detector = load_detector(args.model, args.mode)
     scheme = detector.scheme
     truths = read_via_csv(args.labels, scheme=scheme)
@@ -83,13 +80,7 @@ def run(args: argparse.Namespace) -> int:
         shown = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
         raise MicrographError(f"{len(missing)} of {len(paths)} labelled image(s) are not in "
                               f"{args.images}: {shown}")
-    print(f"model {detector.model_id} on {detector.device}; {len(paths)} labelled image(s)",
-          file=sys.stderr)
-    bar = TextProgress()
-    try:
-        results = predict_files(paths, detector, magnification=args.magnification, progress=bar)
-    finally:
-        bar.close()
+    results = predict_with_bar(detector, paths, args.magnification, "labelled image(s)")
     failed = [r for r in results if r.error is not None]
     if failed:
         raise MicrographError(f"cannot evaluate: {failed[0].error}")

@@ -84,22 +84,15 @@ def write_outputs(out: Path, results: Sequence, detector, threshold: float) -> l
 
 
 def run(args: argparse.Namespace) -> int:
-    from temnet_app.commands._common import TextProgress, load_detector
+    from temnet_app.commands._common import load_detector, predict_with_bar
     from temnet_app.core.errors import MicrographError
-    from temnet_app.jobs import expand_paths, predict_files, resolve_model_dir
+    from temnet_app.jobs import expand_paths
 
     if not 0.0 <= args.threshold <= 1.0:
         raise MicrographError(f"--threshold must be between 0 and 1, got {args.threshold}")
     files = expand_paths(args.paths)
-    resolve_model_dir(args.model)
     detector = load_detector(args.model, args.mode)
-    print(f"model {detector.model_id} on {detector.device}; {len(files)} file(s)",
-          file=sys.stderr)
-    bar = TextProgress()
-    try:
-        results = predict_files(files, detector, magnification=args.magnification, progress=bar)
-    finally:
-        bar.close()
+    results = predict_with_bar(detector, files, args.magnification, "file(s)")
     failed = [r for r in results if r.error is not None]
     for r in failed:
         print(f"skipped {r.name}: {r.error}", file=sys.stderr)
