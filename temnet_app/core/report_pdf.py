@@ -59,13 +59,33 @@ def provenance_lines(stats: Statistics, created: Optional[str] = None) -> list[s
     else:
         lines.append(f"Detection run #{run.id}: model {run.model_id}, status {run.status}, "
                      f"started {run.created}, score floor {run.score_floor:g}")
-        settings = ", ".join(f"{k}={v}" for k, v in sorted(run.settings.items()))
-        wrapped = textwrap.wrap(f"Run settings: {settings or '(none)'}", 150)
-        lines += wrapped[:4] + (["    ..."] if len(wrapped) > 4 else [])
+        wrapped = textwrap.wrap(f"Run settings: {settings_text(run.settings) or '(none)'}", 150)
+        lines += wrapped[:6] + (["    ..."] if len(wrapped) > 6 else [])
     lines.append(f"Confidence threshold: score >= {stats.threshold:.2f}    Magnifications: "
                  f"{magnification_summary(stats)}")
     lines += [f"Note: {note}" for note in stats.notes]
     return lines
+
+
+def settings_text(settings: dict, prefix: str = "") -> str:
+    """Run settings as ``key=value`` pairs in key order; nested dicts flattened with dotted keys,
+    lists joined by "/" (e.g. ``config.classes=eccentric/mature/immature``)."""
+    parts = []
+    for key, value in sorted(settings.items()):
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            nested = settings_text(value, f"{name}.")
+            if nested:
+                parts.append(nested)
+        elif isinstance(value, (list, tuple)):
+            parts.append(f"{name}={'/'.join(_setting_value(v) for v in value)}")
+        else:
+            parts.append(f"{name}={_setting_value(value)}")
+    return ", ".join(parts)
+
+
+def _setting_value(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def distribution_rows(stats: Statistics, experiments: list[str]) -> list[list[str]]:

@@ -218,3 +218,14 @@ def test_many_experiments_spread_over_summary_pages_without_overflow(tmp_path):
         page.extract_text(visitor_text=visit)
     assert seen == set(names)  # every experiment is in the tables
     assert min(lowest) > 10  # nothing below the page's bottom edge (points)
+
+
+def test_settings_text_flattens_nested_settings():
+    from temnet_app.core.report_pdf import settings_text
+
+    text = settings_text({"mode": "whole", "merge_iou": 0.3,
+                          "config": {"classes": ["eccentric", "mature"],
+                                     "anchor_scales": [64.0, 128.0], "backbone": "temnet-gn"}})
+    assert text == ("config.anchor_scales=64/128, config.backbone=temnet-gn, "
+                    "config.classes=eccentric/mature, merge_iou=0.3, mode=whole")
+    assert settings_text({}) == ""
