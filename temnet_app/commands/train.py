@@ -30,10 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="continue the interrupted (or finished, with more --epochs) run "
                              "in --out")
-    parser.add_argument("--schedule", default="end-to-end", choices=("end-to-end", "staged"),
-                        help="end-to-end (default) or staged: RPN alone first, then everything")
+    parser.add_argument("--schedule", default="end-to-end",
+                        choices=("end-to-end", "staged", "paper"),
+                        help="end-to-end (default); staged: RPN alone first, then everything; "
+                             "paper: backbone pre-trained as a classifier of isolated virion "
+                             "crops, then the RPN, then everything")
     parser.add_argument("--rpn-epochs", type=int, default=0,
-                        help="staged schedule: epochs of the RPN-only stage")
+                        help="staged and paper schedules: epochs of the RPN-only stage")
+    parser.add_argument("--pretrain-epochs", type=int, default=0,
+                        help="paper schedule: passes over the virion crops in the classifier "
+                             "pre-training stage")
     parser.add_argument("--steps-per-epoch", type=int, default=0,
                         help="batches per epoch (default: one pass over the training crops)")
     parser.add_argument("--batch-size", type=int, default=0,
@@ -56,7 +62,9 @@ def command_line(args: argparse.Namespace) -> str:
     parts = ["temnet", "train", "--data", *[str(p) for p in args.data], "--out", str(args.out),
              "--backbone", args.backbone, "--preset", args.preset, "--epochs", str(args.epochs),
              "--schedule", args.schedule]
-    if args.schedule == "staged":
+    if args.schedule == "paper":
+        parts += ["--pretrain-epochs", str(args.pretrain_epochs)]
+    if args.schedule in ("staged", "paper"):
         parts += ["--rpn-epochs", str(args.rpn_epochs)]
     for flag, value in (("--init", args.init), ("--steps-per-epoch", args.steps_per_epoch),
                         ("--batch-size", args.batch_size), ("--name", args.name),
@@ -151,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
         config = DetectorConfig.from_dict(load_state(args.out / CHECKPOINT_DIR).config)
     settings = TrainSettings(
         epochs=args.epochs, schedule=args.schedule, rpn_epochs=args.rpn_epochs,
+        pretrain_epochs=args.pretrain_epochs,
         learning_rate=args.learning_rate, batch_size=args.batch_size,
         steps_per_epoch=args.steps_per_epoch, validation_fraction=args.validation_fraction,
         seed=args.seed, augment=not args.no_augment)

@@ -155,6 +155,12 @@ class CropSource:
             self._cached_bytes -= old.pixels.nbytes
         return scaled
 
+    def network_image(self, index: int) -> tuple[np.ndarray, float, float, int]:
+        """Micrograph ``index`` resized to network scale: ``(pixels (Hs, Ws) uint8, fx, fy,
+        pad grey)``, ``fx`` / ``fy`` mapping micrograph pixels to network pixels."""
+        scaled = self._load(index)
+        return scaled.pixels, scaled.fx, scaled.fy, scaled.pad
+
     @property
     def crop_count(self) -> int:
         return sum(len(p) for p in self.plans)

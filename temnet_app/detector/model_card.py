@@ -74,7 +74,7 @@ def validation_metrics(config, inference_model, micrographs: Sequence, *,
 
 def build_card(config, name: str, version: str, *, settings, state, train_source, val_source,
                split, command: str = "", notes: Sequence[str] = (),
-               metrics: Optional[dict] = None) -> dict:
+               metrics: Optional[dict] = None, pretraining: Optional[dict] = None) -> dict:
     """The model card dict of a finished training run (JSON-able)."""
     from temnet_app.detector.dataset import describe
     from temnet_app.detector.inference import make_card
@@ -90,7 +90,8 @@ def build_card(config, name: str, version: str, *, settings, state, train_source
     card.update({
         "training_data": {"train": describe(train_source, config),
                           "validation": describe(val_source, config),
-                          "split": split.to_dict()},
+                          "split": split.to_dict(),
+                          **({"virion_crops": pretraining} if pretraining else {})},
         "training_run": {"settings": settings.to_dict(), "epochs": state.epoch,
                          "best_epoch": state.best_epoch,
                          "best_val_loss": _num(state.best_val_loss),

@@ -6,11 +6,18 @@ weight decay 1e-4 (not on biases and normalisation scales / offsets), gradient c
 After every epoch the validation loss (the summed losses on the validation micrographs' crops)
 decides: the lowest so far keeps ``best.weights.h5``; ``plateau_patience`` epochs without a
 relative improvement of ``min_delta`` divide the learning rate by 10 (not below
-``min_learning_rate``). Schedules: ``"end-to-end"`` trains RPN and head together (stage
-"all") for every epoch; ``"staged"`` trains the RPN alone for ``rpn_epochs`` epochs, then
-everything (the paper's RPN-then-R-CNN order; a new stage restarts the learning rate and the
-best-loss bookkeeping, as losses of different stages are not comparable). The paper's third
-ingredient, backbone pre-training as a classifier of isolated virion crops, is not offered.
+``min_learning_rate``). Schedules (``epochs`` counts the epochs of all stages):
+
+* ``"end-to-end"`` (default): RPN and head together (stage "all") for every epoch;
+* ``"staged"``: the RPN alone (stage "rpn") for ``rpn_epochs`` epochs, then everything;
+* ``"paper"``, the paper's three stages (2.4): first the backbone as a classifier of isolated
+  virion crops (stage "backbone", ``pretrain_epochs`` passes over the crops of
+  :mod:`.virion_crops`, batches of ``classifier_batch_size``, the head of :mod:`.classifier`
+  dropped afterwards), then the RPN for ``rpn_epochs``, then everything.
+
+A new stage starts from the best (lowest validation loss) weights of the stage before, as the
+paper initialises each stage from the previous one's kept checkpoint, and restarts the learning
+rate and the best-loss bookkeeping (losses of different stages are not comparable).
 
 At the end the best weights are written as a model folder (``weights.weights.h5`` +
 ``model_card.json``, see :mod:`.model_card`) in ``out_dir``; ``out_dir/checkpoint`` holds what
@@ -32,26 +39,31 @@ from temnet_app.core.errors import Cancelled, ModelError
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress, scaled
 from temnet_app.detector.config import DetectorConfig
 from temnet_app.detector.labelled import LabelledMicrograph, split_micrographs
-from temnet_app.detector.train_state import (BEST_WEIGHTS, CHECKPOINT_DIR, LAST_WEIGHTS,
-                                             OPTIMIZER_FILE, TrainState, load_optimizer,
-                                             load_state, save_optimizer, save_state)
+from temnet_app.detector.train_state import (BEST_WEIGHTS, CHECKPOINT_DIR, CLASSIFIER_HEAD,
+                                             LAST_WEIGHTS, OPTIMIZER_FILE, TrainState,
+                                             load_optimizer, load_state, load_variables,
+                                             save_optimizer, save_state, save_variables)
 
 __all__ = ["TrainSettings", "TrainResult", "SCHEDULES", "train", "load_checkpoint",
            "format_duration"]
 
-SCHEDULES = ("end-to-end", "staged")
+SCHEDULES = ("end-to-end", "staged", "paper")
 _NO_DECAY = ["bias", "gamma", "beta"]
 
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """How to train. ``epochs`` counts all stages; ``rpn_epochs`` (staged schedule only) are
-    the first of them; ``steps_per_epoch`` 0 = one pass over the training crops, else that
-    many batches of a fresh random order; ``batch_size`` 0 = the config's."""
+    """How to train. ``epochs`` counts all stages; ``pretrain_epochs`` (paper schedule) and
+    ``rpn_epochs`` (staged and paper schedules) are the first of them; ``steps_per_epoch``
+    0 = one pass over the training crops, else that many batches of a fresh random order
+    (detection stages; a pre-training epoch is always one pass over the virion crops);
+    ``batch_size`` 0 = the config's; ``classifier_batch_size``: virion crops per batch."""
 
     epochs: int = 20
     schedule: str = "end-to-end"
     rpn_epochs: int = 0
+    pretrain_epochs: int = 0
+    classifier_batch_size: int = 32
     learning_rate: float = 0.01
     momentum: float = 0.9
     weight_decay: float = 1e-4
@@ -77,6 +89,18 @@ class TrainSettings:
         if self.schedule == "staged" and not 1 <= self.rpn_epochs < self.epochs:
             fail(f"the staged schedule needs 1 <= rpn_epochs < epochs, got {self.rpn_epochs} "
                  f"of {self.epochs}")
+        if self.schedule == "paper" and not (
+                self.pretrain_epochs >= 1 and self.rpn_epochs >= 1
+                and self.pretrain_epochs + self.rpn_epochs < self.epochs):
+            fail(f"the paper schedule needs pretrain_epochs >= 1, rpn_epochs >= 1 and epochs "
+                 f"left for the full detector, got {self.pretrain_epochs} + "
+                 f"{self.rpn_epochs} of {self.epochs}")
+        if self.schedule == "end-to-end" and self.rpn_epochs:
+            fail("rpn_epochs needs the staged or paper schedule")
+        if self.schedule != "paper" and self.pretrain_epochs:
+            fail("pretrain_epochs needs the paper schedule")
+        if self.classifier_batch_size < 1:
+            fail(f"classifier_batch_size must be at least 1, got {self.classifier_batch_size}")
         if not self.learning_rate > 0 or not self.min_learning_rate > 0:
             fail("learning rates must be positive")
         if not 0.0 <= self.momentum < 1.0 or self.weight_decay < 0 or not self.clip_norm > 0:
@@ -89,8 +113,13 @@ class TrainSettings:
             fail(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
 
     def stage_of(self, epoch: int) -> str:
-        """Training stage of epoch ``epoch`` (0-based)."""
-        return "rpn" if self.schedule == "staged" and epoch < self.rpn_epochs else "all"
+        """Training stage of epoch ``epoch`` (0-based): "backbone", "rpn" or "all"."""
+        pretrain = self.pretrain_epochs if self.schedule == "paper" else 0
+        if epoch < pretrain:
+            return "backbone"
+        if self.schedule in ("staged", "paper") and epoch < pretrain + self.rpn_epochs:
+            return "rpn"
+        return "all"
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -157,7 +186,8 @@ class _Monitor:
         class _Callback(keras.callbacks.Callback):
             def on_train_batch_end(self, batch, logs=None):
                 monitor.done += 1
-                loss = (logs or {}).get("total")
+                logs = logs or {}
+                loss = logs.get("total", logs.get("loss"))
                 eta = monitor.eta()
                 text = (f"{label} step {batch + 1}/{steps} loss "
                         f"{float(loss):.3f}" if loss is not None else f"{label} step {batch + 1}")
@@ -212,6 +242,76 @@ def _resolve_split(micrographs, settings, state: Optional[TrainState]):
                                "validation": tuple(state.split["validation"]),
                                "notes": tuple(state.split.get("notes", ()))})
     return split_micrographs(micrographs, settings.validation_fraction, settings.seed)
+
+
+def _as_total(logs: dict) -> dict:
+    """Keras's ``loss`` of the classifier stage under the detector stages' key ``total``."""
+    logs = {k: float(v) for k, v in logs.items()}
+    if "total" not in logs and "loss" in logs:
+        logs["total"] = logs.pop("loss")
+    return logs
+
+
+class _Pretraining:
+    """The paper schedule's first stage: virion crops of the training and validation
+    micrographs, their datasets, and the classifier model on the detector's backbone."""
+
+    def __init__(self, settings: TrainSettings, config: DetectorConfig, train_src, val_src,
+                 augmentation, start_epoch: int, cancel: Optional[CancelToken]):
+        from temnet_app.detector.classifier import classifier_dataset
+        from temnet_app.detector.virion_crops import crop_side, cut_virions
+
+        self.config = config
+        self.side = crop_side(config)
+        self.train_crops = cut_virions(train_src, config, self.side, cancel=cancel)
+        self.val_crops = cut_virions(val_src, config, self.side, cancel=cancel)
+        if len(self.train_crops) == 0:
+            raise ModelError("the paper schedule's pre-training needs virion boxes in the "
+                             "training micrographs; there are none")
+        if len(self.val_crops) == 0:
+            self.val_crops = self.train_crops
+        batch = settings.classifier_batch_size
+        self.steps = int(math.ceil(len(self.train_crops) / batch))
+        self.train_ds = classifier_dataset(self.train_crops, config, True, batch,
+                                           seed=settings.seed * 1009 + start_epoch,
+                                           augmentation=augmentation)
+        self.val_ds = classifier_dataset(self.val_crops, config, False, batch)
+
+    def model(self, parts, checkpoint: Optional[Path]):
+        """The classifier on ``parts``' backbone; its head from ``checkpoint`` when given."""
+        from temnet_app.detector.classifier import build_classifier
+
+        model = build_classifier(parts, self.side)
+        if checkpoint is not None and (checkpoint / CLASSIFIER_HEAD).is_file():
+            load_variables(checkpoint / CLASSIFIER_HEAD, self._head(model),
+                           "classifier head")
+        return model
+
+    @staticmethod
+    def _head(model) -> list:
+        from temnet_app.detector.classifier import HEAD_PREFIX
+
+        return [w for layer in model.layers if layer.name.startswith(HEAD_PREFIX)
+                for w in layer.weights]
+
+    @staticmethod
+    def compile(model, optimizer) -> None:
+        import keras
+
+        model.compile(optimizer=optimizer, jit_compile=False,
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+
+    @classmethod
+    def save_head(cls, model, checkpoint: Path) -> None:
+        save_variables(checkpoint / CLASSIFIER_HEAD, cls._head(model))
+
+    def describe(self) -> dict:
+        n = self.config.num_classes
+        names = list(self.config.class_names)
+        return {"crop_side_px": self.side,
+                "train_crops": dict(zip(names, self.train_crops.class_counts(n))),
+                "validation_crops": dict(zip(names, self.val_crops.class_counts(n)))}
 
 
 def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out_dir,
@@ -279,6 +379,11 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
     if settings.steps_per_epoch:
         train_ds = train_ds.repeat()
     val_ds = make_dataset(val_src, config, False, batch, seed=settings.seed)
+    pretrain = _Pretraining(settings, config, train_src, val_src, aug, start_epoch,
+                            cancel) if settings.schedule == "paper" else None
+
+    def steps_of(stage: str) -> int:
+        return pretrain.steps if stage == "backbone" else steps
 
     parts, inference = _build_model(
         config, ckpt / LAST_WEIGHTS if state is not None else init_weights,
@@ -290,36 +395,50 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
     state.settings, state.finished = settings.to_dict(), False
     ckpt.mkdir(parents=True, exist_ok=True)
 
+    stages = [settings.stage_of(e) for e in range(settings.epochs)]
     monitor = _Monitor(progress=scaled(progress, 0.04, 0.96), cancel=cancel,
-                       total_steps=settings.epochs * steps, steps_done=start_epoch * steps)
-    model = optimizer = None
+                       total_steps=sum(steps_of(st) for st in stages),
+                       steps_done=sum(steps_of(st) for st in stages[:start_epoch]))
+    model = optimizer = model_stage = None
     resumed_optimizer = state.epoch > 0
     for epoch in range(start_epoch, settings.epochs):
         check_cancel(cancel)
-        stage = settings.stage_of(epoch)
-        if stage != state.stage:  # a new stage: fresh learning rate and best-loss record
+        stage = stages[epoch]
+        if stage != state.stage:  # a new stage: from the last stage's best weights, fresh lr
+            if (ckpt / BEST_WEIGHTS).is_file():
+                load_weights(inference, ckpt / BEST_WEIGHTS)
             state.stage, state.learning_rate = stage, settings.learning_rate
             state.best_val_loss, state.plateau_wait = math.inf, 0
             resumed_optimizer = False
-        if model is None or model.stage != stage:
-            model = TrainingModel(parts, stage=stage, seed=settings.seed)
+        if model is None or model_stage != stage:
             optimizer = _make_optimizer(settings, state.learning_rate)
-            model.compile(optimizer=optimizer)
+            if stage == "backbone":
+                model = pretrain.model(parts, ckpt if resumed_optimizer else None)
+                pretrain.compile(model, optimizer)
+            else:
+                model = TrainingModel(parts, stage=stage, seed=settings.seed)
+                model.compile(optimizer=optimizer)
             if resumed_optimizer and (ckpt / OPTIMIZER_FILE).is_file():
                 load_optimizer(ckpt / OPTIMIZER_FILE, optimizer, model.trainable_variables)
             resumed_optimizer = False
+            model_stage = stage
             _set_learning_rate(optimizer, state.learning_rate)
         label = f"epoch {epoch + 1}/{settings.epochs} [{stage}]"
         began = time.monotonic()
-        fit_kwargs = {"steps_per_epoch": steps} if settings.steps_per_epoch else {}
-        history = model.fit(train_ds, epochs=1, verbose=0, shuffle=False, **fit_kwargs,
-                            callbacks=[monitor.callback(label, steps, state.learning_rate)])
+        if stage == "backbone":
+            stage_train, stage_val, fit_kwargs = pretrain.train_ds, pretrain.val_ds, {}
+        else:
+            stage_train, stage_val = train_ds, val_ds
+            fit_kwargs = {"steps_per_epoch": steps} if settings.steps_per_epoch else {}
+        history = model.fit(stage_train, epochs=1, verbose=0, shuffle=False, **fit_kwargs,
+                            callbacks=[monitor.callback(label, steps_of(stage),
+                                                        state.learning_rate)])
         if monitor.cancelled:
             raise Cancelled(f"training cancelled during epoch {epoch + 1}; the checkpoint of "
                             f"epoch {state.epoch} is kept in {ckpt}")
         monitor.progress(monitor.done / monitor.total, f"{label} validating")
-        val = model.evaluate(val_ds, verbose=0, return_dict=True)
-        train_logs = {k: float(v[-1]) for k, v in history.history.items()}
+        val = _as_total(model.evaluate(stage_val, verbose=0, return_dict=True))
+        train_logs = _as_total({k: float(v[-1]) for k, v in history.history.items()})
         val_loss = float(val["total"])
         if not math.isfinite(val_loss) or not math.isfinite(train_logs.get("total", math.nan)):
             raise ModelError(f"training diverged at epoch {epoch + 1} (loss is not finite); "
@@ -342,6 +461,8 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
                 _set_learning_rate(optimizer, new_lr)
         state.history.append(entry)
         save_weights(inference, ckpt / LAST_WEIGHTS)
+        if stage == "backbone":
+            pretrain.save_head(model, ckpt)
         save_optimizer(ckpt / OPTIMIZER_FILE, optimizer)
         save_state(ckpt, state)
         monitor.progress(monitor.done / monitor.total,
@@ -358,7 +479,8 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
     card = build_card(config, name or out.name, version, settings=settings, state=state,
                       train_source=train_src, val_source=val_src, split=split,
                       command=command, notes=[*notes, *([val_note] if val_note else [])],
-                      metrics=metrics)
+                      metrics=metrics,
+                      pretraining=pretrain.describe() if pretrain is not None else None)
     from temnet_app.detector.inference import Detector
 
     Detector(config, inference, name=card["name"], version=version, card=card).save(out, card)

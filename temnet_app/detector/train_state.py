@@ -26,12 +26,14 @@ from temnet_app.core.atomic import atomic_path, atomic_write_text
 from temnet_app.core.errors import ModelError
 
 __all__ = ["TrainState", "CHECKPOINT_DIR", "STATE_FILE", "LAST_WEIGHTS", "BEST_WEIGHTS",
+           "CLASSIFIER_HEAD", "save_variables", "load_variables",
            "OPTIMIZER_FILE", "save_state", "load_state", "save_optimizer", "load_optimizer"]
 
 CHECKPOINT_DIR = "checkpoint"
 STATE_FILE = "state.json"
 LAST_WEIGHTS = "last.weights.h5"
 BEST_WEIGHTS = "best.weights.h5"
+CLASSIFIER_HEAD = "classifier_head.npz"  # the paper schedule's pre-training head
 OPTIMIZER_FILE = "optimizer.npz"
 STATE_FORMAT = 1
 
@@ -97,30 +99,41 @@ def load_state(folder: Path) -> TrainState:
     return TrainState.from_json(path.read_text(encoding="utf-8"), str(path))
 
 
-def save_optimizer(path: Path, optimizer) -> Path:
-    """The optimizer's variables as ``v000, v001, ...`` arrays in an ``.npz`` (atomic)."""
-    arrays = {f"v{i:03d}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)}
+def save_variables(path: Path, variables) -> Path:
+    """Variables' values as ``v000, v001, ...`` arrays in an ``.npz`` (atomic, no pickle)."""
+    arrays = {f"v{i:03d}": np.asarray(v.numpy()) for i, v in enumerate(variables)}
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:
             np.savez(handle, **arrays)
     return path
 
 
-def load_optimizer(path: Path, optimizer, variables) -> None:
-    """Build ``optimizer`` on ``variables`` and assign the arrays saved by
-    :func:`save_optimizer`; ModelError when the count or a shape differs."""
-    optimizer.build(variables)
+def load_variables(path: Path, variables, what: str) -> None:
+    """Assign the arrays of :func:`save_variables` to ``variables`` in order; ModelError
+    (naming ``what``) when the file is unreadable or the count or a shape differs."""
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = [data[f"v{i:03d}"] for i in range(len(data.files))]
     except (OSError, ValueError, KeyError) as error:
-        raise ModelError(f"cannot read optimizer state {path}: {error}") from None
-    targets = list(optimizer.variables)
+        raise ModelError(f"cannot read {what} {path}: {error}") from None
+    targets = list(variables)
     if len(arrays) != len(targets):
-        raise ModelError(f"optimizer state {path} holds {len(arrays)} arrays, the optimizer "
-                         f"has {len(targets)}: it belongs to another training run")
+        raise ModelError(f"{what} {path} holds {len(arrays)} arrays, the model has "
+                         f"{len(targets)}: it belongs to another training run")
     for array, variable in zip(arrays, targets):
         if tuple(array.shape) != tuple(variable.shape):
-            raise ModelError(f"optimizer state {path} does not fit this model "
+            raise ModelError(f"{what} {path} does not fit this model "
                              f"({array.shape} vs {tuple(variable.shape)})")
         variable.assign(array.astype(variable.dtype))
+
+
+def save_optimizer(path: Path, optimizer) -> Path:
+    """The optimizer's variables (see :func:`save_variables`)."""
+    return save_variables(path, optimizer.variables)
+
+
+def load_optimizer(path: Path, optimizer, variables) -> None:
+    """Build ``optimizer`` on ``variables`` and assign the arrays saved by
+    :func:`save_optimizer`; ModelError when the count or a shape differs."""
+    optimizer.build(variables)
+    load_variables(path, optimizer.variables, "optimizer state")

@@ -86,3 +86,25 @@ def test_fine_tune_from_init_then_resume(tmp_path, capsys):
     assert state.finished and state.epoch == 2 and len(state.history) == 2
     card = json.loads((out / "model_card.json").read_text())
     assert card["training_run"]["epochs"] == 2 and card["command"].endswith("--resume")
+
+
+def test_paper_schedule_without_pretrain_epochs_is_one_clear_line(tmp_path, capsys):
+    code = main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "m"),
+                 "--schedule", "paper", "--rpn-epochs", "2"])
+    assert code == 2
+    line = _error_line(capsys)
+    assert line.startswith("temnet train: error:") and "pretrain_epochs >= 1" in line
+
+
+def test_command_line_spells_out_the_paper_schedule():
+    import argparse
+
+    from temnet_app.commands.train import add_arguments, command_line
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--data", "d", "--out", "m", "--schedule", "paper",
+                              "--pretrain-epochs", "4", "--rpn-epochs", "5", "--epochs", "24"])
+    line = command_line(args)
+    assert "--schedule paper --pretrain-epochs 4 --rpn-epochs 5" in line
+    assert "--epochs 24" in line

@@ -23,7 +23,19 @@ def test_staged_schedule_trains_the_rpn_first():
     assert [s.stage_of(e) for e in range(5)] == ["rpn", "rpn", "all", "all", "all"]
 
 
+def test_paper_schedule_pretrains_the_backbone_then_the_rpn_then_everything():
+    s = TrainSettings(epochs=6, schedule="paper", pretrain_epochs=2, rpn_epochs=1)
+    assert [s.stage_of(e) for e in range(6)] == ["backbone", "backbone", "rpn", "all", "all",
+                                                 "all"]
+
+
 @pytest.mark.parametrize("changes", [
+    {"schedule": "paper", "epochs": 5, "pretrain_epochs": 0, "rpn_epochs": 2},
+    {"schedule": "paper", "epochs": 5, "pretrain_epochs": 2, "rpn_epochs": 0},
+    {"schedule": "paper", "epochs": 4, "pretrain_epochs": 2, "rpn_epochs": 2},
+    {"pretrain_epochs": 1}, {"rpn_epochs": 1},
+    {"schedule": "staged", "epochs": 4, "rpn_epochs": 1, "pretrain_epochs": 1},
+    {"classifier_batch_size": 0},
     {"schedule": "heads-first"}, {"epochs": 0}, {"schedule": "staged", "rpn_epochs": 0},
     {"schedule": "staged", "epochs": 3, "rpn_epochs": 3}, {"learning_rate": 0.0},
     {"momentum": 1.0}, {"clip_norm": 0.0}, {"lr_factor": 1.0}, {"plateau_patience": 0},
