@@ -39,10 +39,10 @@ from temnet_app.core.errors import Cancelled, ModelError
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress, scaled
 from temnet_app.detector.config import DetectorConfig
 from temnet_app.detector.labelled import LabelledMicrograph, split_micrographs
-from temnet_app.detector.train_state import (BEST_WEIGHTS, CHECKPOINT_DIR, CLASSIFIER_HEAD,
-                                             LAST_WEIGHTS, OPTIMIZER_FILE, TrainState,
-                                             load_optimizer, load_state, load_variables,
-                                             save_optimizer, save_state, save_variables)
+from temnet_app.detector.pretraining import Pretraining
+from temnet_app.detector.train_state import (BEST_WEIGHTS, CHECKPOINT_DIR, LAST_WEIGHTS,
+                                             OPTIMIZER_FILE, TrainState, load_optimizer,
+                                             load_state, save_optimizer, save_state)
 
 __all__ = ["TrainSettings", "TrainResult", "SCHEDULES", "train", "load_checkpoint",
            "format_duration"]
@@ -252,68 +252,6 @@ def _as_total(logs: dict) -> dict:
     return logs
 
 
-class _Pretraining:
-    """The paper schedule's first stage: virion crops of the training and validation
-    micrographs, their datasets, and the classifier model on the detector's backbone."""
-
-    def __init__(self, settings: TrainSettings, config: DetectorConfig, train_src, val_src,
-                 augmentation, start_epoch: int, cancel: Optional[CancelToken]):
-        from temnet_app.detector.classifier import classifier_dataset
-        from temnet_app.detector.virion_crops import crop_side, cut_virions
-
-        self.config = config
-        self.side = crop_side(config)
-        self.train_crops = cut_virions(train_src, config, self.side, cancel=cancel)
-        self.val_crops = cut_virions(val_src, config, self.side, cancel=cancel)
-        if len(self.train_crops) == 0:
-            raise ModelError("the paper schedule's pre-training needs virion boxes in the "
-                             "training micrographs; there are none")
-        if len(self.val_crops) == 0:
-            self.val_crops = self.train_crops
-        batch = settings.classifier_batch_size
-        self.steps = int(math.ceil(len(self.train_crops) / batch))
-        self.train_ds = classifier_dataset(self.train_crops, config, True, batch,
-                                           seed=settings.seed * 1009 + start_epoch,
-                                           augmentation=augmentation)
-        self.val_ds = classifier_dataset(self.val_crops, config, False, batch)
-
-    def model(self, parts, checkpoint: Optional[Path]):
-        """The classifier on ``parts``' backbone; its head from ``checkpoint`` when given."""
-        from temnet_app.detector.classifier import build_classifier
-
-        model = build_classifier(parts, self.side)
-        if checkpoint is not None and (checkpoint / CLASSIFIER_HEAD).is_file():
-            load_variables(checkpoint / CLASSIFIER_HEAD, self._head(model),
-                           "classifier head")
-        return model
-
-    @staticmethod
-    def _head(model) -> list:
-        from temnet_app.detector.classifier import HEAD_PREFIX
-
-        return [w for layer in model.layers if layer.name.startswith(HEAD_PREFIX)
-                for w in layer.weights]
-
-    @staticmethod
-    def compile(model, optimizer) -> None:
-        import keras
-
-        model.compile(optimizer=optimizer, jit_compile=False,
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                      metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
-
-    @classmethod
-    def save_head(cls, model, checkpoint: Path) -> None:
-        save_variables(checkpoint / CLASSIFIER_HEAD, cls._head(model))
-
-    def describe(self) -> dict:
-        n = self.config.num_classes
-        names = list(self.config.class_names)
-        return {"crop_side_px": self.side,
-                "train_crops": dict(zip(names, self.train_crops.class_counts(n))),
-                "validation_crops": dict(zip(names, self.val_crops.class_counts(n)))}
-
-
 def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out_dir,
           settings: TrainSettings = TrainSettings(), *, init_weights=None, resume: bool = False,
           name: Optional[str] = None, version: str = "1", command: str = "",
@@ -379,8 +317,8 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
     if settings.steps_per_epoch:
         train_ds = train_ds.repeat()
     val_ds = make_dataset(val_src, config, False, batch, seed=settings.seed)
-    pretrain = _Pretraining(settings, config, train_src, val_src, aug, start_epoch,
-                            cancel) if settings.schedule == "paper" else None
+    pretrain = Pretraining(settings, config, train_src, val_src, aug, start_epoch,
+                           cancel) if settings.schedule == "paper" else None
 
     def steps_of(stage: str) -> int:
         return pretrain.steps if stage == "backbone" else steps
