@@ -134,6 +134,19 @@ def _sample(mask: tf.Tensor, quota, max_quota: int, seed: tf.Tensor) -> tuple[tf
     return idx, keep
 
 
+def _sample_balanced(positive: tf.Tensor, negative: tf.Tensor, total: int, fraction: float,
+                     seed: tf.Tensor):
+    """At most ``round(total * fraction)`` positives, then negatives up to ``total`` picks.
+
+    Returns ``(max_pos, pos_idx, pos_keep, neg_idx, neg_keep)`` (see :func:`_sample`; the
+    positive vectors have ``max_pos`` rows, the negative ones ``total``)."""
+    max_pos = int(round(total * fraction))
+    pos_idx, pos_keep = _sample(positive, max_pos, max_pos, seed)
+    n_pos = tf.reduce_sum(tf.cast(pos_keep, tf.int32))
+    neg_idx, neg_keep = _sample(negative, total - n_pos, total, _fold_in(seed, 1))
+    return max_pos, pos_idx, pos_keep, neg_idx, neg_keep
+
+
 def _scatter_mask(idx: tf.Tensor, keep: tf.Tensor, size) -> tf.Tensor:
     """(size,) bool with True at ``idx[keep]`` (static shapes: XLA friendly)."""
     counts = tf.scatter_nd(idx[:, None], tf.cast(keep, tf.int32), tf.reshape(size, [1]))
@@ -178,12 +191,8 @@ def rpn_targets(anchors, gt_boxes, gt_class_ids, config, seed=None):
     matched = tf.argmax(tf.concat([score, -tf.ones([num_anchors, 1]) * 10.0], axis=1), axis=1,
                         output_type=tf.int32)
 
-    total = p.rpn_train_anchors
-    max_pos = int(round(total * p.rpn_positive_fraction))
-    pos_idx, pos_keep = _sample(positive, max_pos, max_pos, seed)
-    n_pos = tf.reduce_sum(tf.cast(pos_keep, tf.int32))
-    neg_idx, neg_keep = _sample(negative, total - n_pos, total,
-                                _fold_in(seed, 1))
+    _, pos_idx, pos_keep, neg_idx, neg_keep = _sample_balanced(
+        positive, negative, p.rpn_train_anchors, p.rpn_positive_fraction, seed)
     pos_mask = _scatter_mask(pos_idx, pos_keep, num_anchors)
     neg_mask = _scatter_mask(neg_idx, neg_keep, num_anchors)
     labels = tf.where(pos_mask, 1, tf.where(neg_mask, 0, -1))
@@ -246,11 +255,8 @@ def roi_targets(proposals, gt_boxes, gt_class_ids, config, seed=None):
     )
 
     total = p.train_rois
-    max_pos = int(round(total * p.roi_positive_fraction))
-    pos_idx, pos_keep = _sample(positive, max_pos, max_pos, seed)
-    n_pos = tf.reduce_sum(tf.cast(pos_keep, tf.int32))
-    neg_idx, neg_keep = _sample(negative, total - n_pos, total,
-                                _fold_in(seed, 1))
+    max_pos, pos_idx, pos_keep, neg_idx, neg_keep = _sample_balanced(
+        positive, negative, total, p.roi_positive_fraction, seed)
 
     # Compact: kept positives, then kept negatives, then padding; exactly `total` rows.
     cand_idx = tf.concat([pos_idx, neg_idx], axis=0)
