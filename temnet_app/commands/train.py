@@ -44,8 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="batches per epoch (default: one pass over the training crops)")
     parser.add_argument("--batch-size", type=int, default=0,
                         help="crops per batch (default: the configuration's, 4)")
-    parser.add_argument("--learning-rate", type=float, default=0.01,
-                        help="initial SGD learning rate (default 0.01)")
+    parser.add_argument("--learning-rate", type=float, default=None,
+                        help="initial SGD learning rate (default 0.01; 0.001 with --init, "
+                             "so fine-tuning adapts the model instead of overwriting it)")
     parser.add_argument("--validation-fraction", type=float, default=0.15,
                         help="fraction of micrographs held out for validation (default 0.15; "
                              "train/ and val/ folders are used as they are)")
@@ -71,9 +72,10 @@ def command_line(args: argparse.Namespace) -> str:
                         ("--note-file", args.note_file)):
         if value:
             parts += [flag, str(value)]
-    parts += ["--learning-rate", f"{args.learning_rate:g}", "--validation-fraction",
-              f"{args.validation_fraction:g}", "--seed", str(args.seed), "--version",
-              str(args.version)]
+    if args.learning_rate is not None:
+        parts += ["--learning-rate", f"{args.learning_rate:g}"]
+    parts += ["--validation-fraction", f"{args.validation_fraction:g}", "--seed", str(args.seed),
+              "--version", str(args.version)]
     if args.no_augment:
         parts.append("--no-augment")
     if args.resume:
@@ -124,6 +126,10 @@ def load_data(paths, scheme):
     return items
 
 
+FINE_TUNE_LEARNING_RATE = 0.001
+LEARNING_RATE = 0.01
+
+
 def run(args: argparse.Namespace) -> int:
     from temnet_app.core.errors import ModelError
     from temnet_app.detector.config import DetectorConfig, preset
@@ -131,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.epochs < 1:
         raise ModelError(f"--epochs must be at least 1, got {args.epochs}")
+    if args.learning_rate is None:
+        args.learning_rate = FINE_TUNE_LEARNING_RATE if args.init is not None else LEARNING_RATE
     init_weights = None
     if args.init is not None:
         import json

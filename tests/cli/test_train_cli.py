@@ -71,6 +71,8 @@ def test_fine_tune_from_init_then_resume(tmp_path, capsys):
     assert card["name"] == "lab" and card["classes"] == ["eccentric", "mature", "immature"]
     assert card["command"].startswith("temnet train --data ")
     assert "--init" in card["command"] and "--steps-per-epoch 1" in card["command"]
+    assert "--learning-rate 0.001" in card["command"]  # fine-tuning default
+    assert card["training_run"]["settings"]["learning_rate"] == 0.001
     assert card["notes"] == ["Trained on simulated micrographs.", "Second note."]
     split = card["training_data"]["split"]
     assert len(split["train"]) == 1 and len(split["validation"]) == 1
@@ -107,4 +109,29 @@ def test_command_line_spells_out_the_paper_schedule():
                               "--pretrain-epochs", "4", "--rpn-epochs", "5", "--epochs", "24"])
     line = command_line(args)
     assert "--schedule paper --pretrain-epochs 4 --rpn-epochs 5" in line
-    assert "--epochs 24" in line
+    assert "--epochs 24" in line and "--learning-rate" not in line  # not chosen yet
+
+
+def test_learning_rate_defaults_to_0_01_fresh_and_0_001_fine_tuning(tmp_path, monkeypatch):
+    """run() fills the default before training starts (train itself is stubbed out here)."""
+    import argparse
+
+    import temnet_app.detector.train as train_module
+    from temnet_app.commands import train as command
+    from temnet_app.core.errors import ModelError
+
+    seen = []
+
+    def fake_train(micrographs, config, out, settings, **kwargs):
+        seen.append((settings.learning_rate, kwargs["command"]))
+        raise ModelError("stop here")
+
+    monkeypatch.setattr(train_module, "train", fake_train)
+    monkeypatch.setattr(command, "load_data", lambda paths, scheme: [])
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    for extra, expected in (([], 0.01), (["--learning-rate", "0.005"], 0.005)):
+        args = parser.parse_args(["--data", "d", "--out", str(tmp_path / "m"), *extra])
+        with pytest.raises(ModelError, match="stop here"):
+            command.run(args)
+        assert seen[-1][0] == expected and f"--learning-rate {expected:g}" in seen[-1][1]
