@@ -2,7 +2,6 @@
 nothing else, a cancel inside it keeps a checkpoint (with the classifier head) that resumes,
 and the run goes on through the RPN and full stages to a model Detector.load reads."""
 
-import h5py
 import numpy as np
 import pytest
 
@@ -11,30 +10,18 @@ keras = pytest.importorskip("keras")
 
 from temnet_app.core.errors import Cancelled  # noqa: E402
 from temnet_app.core.progress import CancelToken  # noqa: E402
-from temnet_app.core.synthetic import simulate_set  # noqa: E402
-from temnet_app.detector.labelled import read_folder  # noqa: E402
 from temnet_app.detector.train import TrainSettings, train  # noqa: E402
 from temnet_app.detector.train_state import load_state  # noqa: E402
 
-from test_train_run import tiny_config  # noqa: E402
+from test_train_run import _h5_arrays as _arrays, tiny_config, tiny_micrographs  # noqa: E402
 
 pytestmark = pytest.mark.slow
-
-
-def _arrays(path):
-    out = {}
-    with h5py.File(path, "r") as handle:
-        handle.visititems(lambda name, obj: out.__setitem__(name, obj[()])
-                          if isinstance(obj, h5py.Dataset) else None)
-    return out
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("paper_run")
-    simulate_set(root / "data", 3, "dataset", 30000.0, seed=6, width=640, height=640,
-                 count=(2, 3))
-    micrographs = read_folder(root / "data")
+    micrographs = tiny_micrographs(root / "data", seed=6)
     cfg = tiny_config()
     settings = TrainSettings(epochs=4, schedule="paper", pretrain_epochs=2, rpn_epochs=1,
                              steps_per_epoch=2, classifier_batch_size=4,

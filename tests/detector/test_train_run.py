@@ -37,6 +37,12 @@ def tiny_config() -> DetectorConfig:
                           tiling_mode="whole")
 
 
+def tiny_micrographs(folder, seed: int):
+    """Three small simulated micrographs (640 px, 2-3 virions each), read back labelled."""
+    simulate_set(folder, 3, "dataset", 30000.0, seed=seed, width=640, height=640, count=(2, 3))
+    return read_folder(folder)
+
+
 def _sha(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -45,9 +51,7 @@ def _sha(path):
 def run(tmp_path_factory):
     """Train 3 epochs, cancelling in epoch 3; then resume to finish. Records what happened."""
     root = tmp_path_factory.mktemp("train_run")
-    simulate_set(root / "data", 3, "dataset", 30000.0, seed=5, width=640, height=640,
-                 count=(2, 3))
-    micrographs = read_folder(root / "data")
+    micrographs = tiny_micrographs(root / "data", seed=5)
     cfg = tiny_config()
     settings = TrainSettings(epochs=3, steps_per_epoch=STEPS, validation_fraction=0.0,
                              augment=False, plateau_patience=5)
