@@ -13,6 +13,8 @@ HELP = "train or fine-tune a detector on labelled micrographs (folders with VIA 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from temnet_app.detector.train_settings import SCHEDULES
+
     parser.add_argument("--data", type=Path, nargs="+", required=True, metavar="DIR_OR_PROJECT",
                         help="dataset folder(s) (images + VIA CSV, or train/ and val/ folders) "
                              "or *.temnet project(s) with manual annotations")
@@ -31,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="continue the interrupted (or finished, with more --epochs) run "
                              "in --out")
     parser.add_argument("--schedule", default="end-to-end",
-                        choices=("end-to-end", "staged", "paper"),
+                        choices=SCHEDULES,
                         help="end-to-end (default); staged: RPN alone first, then everything; "
                              "paper: backbone pre-trained as a classifier of isolated virion "
                              "crops, then the RPN, then everything")
@@ -127,7 +129,6 @@ def load_data(paths, scheme):
 
 
 FINE_TUNE_LEARNING_RATE = 0.001
-LEARNING_RATE = 0.01
 
 
 def run(args: argparse.Namespace) -> int:
@@ -138,7 +139,8 @@ def run(args: argparse.Namespace) -> int:
     if args.epochs < 1:
         raise ModelError(f"--epochs must be at least 1, got {args.epochs}")
     if args.learning_rate is None:
-        args.learning_rate = FINE_TUNE_LEARNING_RATE if args.init is not None else LEARNING_RATE
+        args.learning_rate = (FINE_TUNE_LEARNING_RATE if args.init is not None
+                              else TrainSettings().learning_rate)
     init_weights = None
     if args.init is not None:
         import json

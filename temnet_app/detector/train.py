@@ -111,8 +111,7 @@ class _Monitor:
         class _Callback(keras.callbacks.Callback):
             def on_train_batch_end(self, batch, logs=None):
                 monitor.done += 1
-                logs = logs or {}
-                loss = logs.get("total", logs.get("loss"))
+                loss = _as_total(logs or {}).get("total")
                 eta = monitor.eta()
                 text = (f"{label} step {batch + 1}/{steps} loss "
                         f"{float(loss):.3f}" if loss is not None else f"{label} step {batch + 1}")
@@ -301,7 +300,7 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
                             f"epoch {state.epoch} is kept in {ckpt}")
         monitor.progress(monitor.done / monitor.total, f"{label} validating")
         val = _as_total(model.evaluate(stage_val, verbose=0, return_dict=True))
-        train_logs = _as_total({k: float(v[-1]) for k, v in history.history.items()})
+        train_logs = _as_total({k: v[-1] for k, v in history.history.items()})
         val_loss = float(val["total"])
         if not math.isfinite(val_loss) or not math.isfinite(train_logs.get("total", math.nan)):
             raise ModelError(f"training diverged at epoch {epoch + 1} (loss is not finite); "
