@@ -29,10 +29,10 @@ def main() -> int:
     parser.add_argument("--labels", type=Path, required=True)
     args = parser.parse_args()
 
+    from temnet_app.core.analysis import evaluate
     from temnet_app.core.annotations import read_via_csv
-    from temnet_app.core.metrics import evaluate
-    from temnet_app.core.micrograph import read_micrograph, resolve_magnification
-    from temnet_app.detector.inference import Detector
+    from temnet_app.core.micrographs import read_micrograph, resolve_magnification
+    from temnet_app.detector import Detector
 
     rows = []
     for folder in args.models:

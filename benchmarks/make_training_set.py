@@ -15,7 +15,7 @@ of three presets at 25,000x and at 20,000x. Test set: 13 micrographs of the ``da
 import argparse
 from pathlib import Path
 
-from temnet_app.core.synthetic import simulate_set
+from temnet_app.simulator import simulate_set
 
 PRESETS_30K = ("WT", "PR-D25A", "IN-D116N", "IN-N184L", "delIN", "IN-E96A", "ALLINI-BI-D",
                "dataset")

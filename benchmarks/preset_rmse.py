@@ -19,10 +19,9 @@ import time
 
 import numpy as np
 
+from temnet_app.core.analysis import evaluate, percentages, rmse_pp
 from temnet_app.core.boxes import DEFAULT_SCHEME, count_by_class
-from temnet_app.core.metrics import evaluate
-from temnet_app.core.statistics import percentages, rmse_pp
-from temnet_app.core.synthetic import PRESETS, derived_seed, preset_params, simulate
+from temnet_app.simulator import PRESETS, derived_seed, preset_params, simulate
 
 BENCH_PRESETS = ("WT", "PR-D25A", "IN-D116N", "IN-N184L", "delIN", "IN-E96A", "ALLINI-BI-D")
 
@@ -36,7 +35,7 @@ def main() -> int:
     parser.add_argument("--magnification", type=float, default=30000.0)
     args = parser.parse_args()
 
-    from temnet_app.detector.inference import Detector
+    from temnet_app.detector import Detector
     from temnet_app.jobs import resolve_model_dir
 
     detector = Detector.load(resolve_model_dir(args.model))

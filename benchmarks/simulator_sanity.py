@@ -5,9 +5,10 @@ prints the seconds per micrograph (median), virions per image, class mix per pre
 preset's intended mix, and box-size percentiles per class next to the measured virion table
 (``virion_sizes.csv``; its embedded copy when the shared folder is absent).
 
-Run: ``python benchmarks/simulator_sanity.py [--n 20] [--seed 0] [--example docs/simulated_example.png]``
-(``--example`` also writes the documentation figure: a whole simulated micrograph, downsampled,
-over full-resolution crops of one virion of each class with its label box).
+Run: ``python benchmarks/simulator_sanity.py [--n 20] [--seed 0] [--example
+docs/simulated_example.png]`` (``--example`` also writes the documentation figure: a whole
+simulated micrograph, downsampled, over full-resolution crops of one virion of each class with its
+label box).
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from temnet_app.core.boxes import DEFAULT_SCHEME
-from temnet_app.core.synthetic import PRESETS, derived_seed, preset_params, simulate
-from temnet_app.core.synthetic_sizes import measured_sizes
+from temnet_app.simulator import PRESETS, derived_seed, measured_sizes, preset_params, simulate
 
 BENCH_PRESETS = ("WT", "PR-D25A", "IN-D116N", "delIN", "ALLINI-BI-D", "dataset")
 PERCENTILES = (1, 25, 50, 75, 99)
@@ -38,7 +38,7 @@ def measured_table() -> tuple[dict[str, np.ndarray], str]:
         return ({name: table.loc[table.morphology == name, ["box_width_px", "box_length_px"]]
                  .to_numpy(float) for name in DEFAULT_SCHEME.names}, str(CSV))
     return ({name: measured_sizes(name) for name in DEFAULT_SCHEME.names},
-            "embedded copy (temnet_app/core/synthetic_sizes.py)")
+            "embedded copy (temnet_app/simulator/sizes.py)")
 
 
 def row(label: str, values: np.ndarray) -> str:

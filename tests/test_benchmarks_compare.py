@@ -12,9 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_compare_models_prints_one_block_per_model(tmp_path):
     pytest.importorskip("tensorflow")
-    from temnet_app.core.synthetic import simulate_set
-    from temnet_app.detector.config import DetectorConfig
-    from temnet_app.detector.inference import Detector
+    from temnet_app.detector import Detector, DetectorConfig
+    from temnet_app.simulator import simulate_set
 
     simulate_set(tmp_path / "data", 2, "WT", 30000.0, seed=3, width=600, height=600,
                  count=(2, 3))

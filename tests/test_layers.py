@@ -1,4 +1,5 @@
-"""The layering rule of DESIGN.md: core imports without Qt and TensorFlow, detector without Qt."""
+"""The layering rule of DESIGN.md: core and the simulator import without Qt and TensorFlow, the
+detector without Qt, the jobs without Qt and (at module level) without TensorFlow."""
 
 import subprocess
 import sys
@@ -28,7 +29,9 @@ BLOCKER = textwrap.dedent(
     "package, blocked",
     [
         ("temnet_app.core", ["PySide6", "tensorflow", "keras"]),
+        ("temnet_app.simulator", ["PySide6", "tensorflow", "keras"]),
         ("temnet_app.detector", ["PySide6"]),
+        ("temnet_app.jobs", ["PySide6", "tensorflow", "keras"]),
     ],
 )
 def test_package_imports_with_forbidden_libraries_blocked(package, blocked):
@@ -44,3 +47,14 @@ def test_blocker_really_blocks():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=300)
     assert result.returncode != 0 and "blocked import of numpy" in result.stderr
+
+
+def test_core_and_simulator_import_neither_tensorflow_nor_qt():
+    code = ("import sys, temnet_app.core, temnet_app.simulator, temnet_app.core.project, "
+            "temnet_app.core.reports\n"
+            "heavy = sorted(m for m in ('tensorflow', 'keras', 'PySide6') if m in sys.modules)\n"
+            "print('loaded:', heavy)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "loaded: []"

@@ -1,8 +1,10 @@
-"""Pieces shared by the detect / predict / evaluate commands: a text progress bar and model
-loading. (A leading underscore keeps this module out of the command list.)"""
+"""Pieces shared by several commands: a text progress bar, the --mode and --threshold
+arguments, prediction with a bar. (A leading underscore keeps this module out of the command
+list.)"""
 
 from __future__ import annotations
 
+import argparse
 import math
 import shutil
 import sys
@@ -55,16 +57,15 @@ def add_mode_argument(parser) -> None:
                              "default: the model's own setting")
 
 
-def load_detector(model, mode=None):
-    """The detector in folder ``model`` (or the default model), in tiling ``mode`` when given;
-    ModelError when unusable."""
-    from temnet_app.detector.inference import Detector
-    from temnet_app.jobs import resolve_model_dir
-
-    detector = Detector.load(resolve_model_dir(model))
-    if mode:
-        detector.config = detector.config.replace(tiling_mode=mode)
-    return detector
+def threshold_arg(text: str) -> float:
+    """argparse type: a confidence threshold in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
 
 
 def predict_with_bar(detector, paths, magnification, what: str):

@@ -39,7 +39,7 @@ def _micrograph(seed: int):
     import numpy as np
 
     try:
-        from temnet_app.core.synthetic import SimulationParams, simulate
+        from temnet_app.simulator import SimulationParams, simulate
     except ImportError:
         rng = np.random.default_rng(seed)
         return rng.integers(0, 256, (2620, 4000), dtype=np.uint8), "random noise"
@@ -53,8 +53,7 @@ def _measure(spec: str, repeats: int, model_dir, seed: int) -> dict:
     import statistics
     import time
 
-    from temnet_app.detector.config import preset
-    from temnet_app.detector.inference import Detector
+    from temnet_app.detector import Detector, preset
 
     name, mode = spec.split(":")
     image, source = _micrograph(seed)

@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from temnet_app.core.demo import build_demo_project
+    from temnet_app.jobs import build_demo_project
 
     target = Path(args.out)
     if target.exists():

@@ -24,10 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from temnet_app.commands._common import TextProgress, load_detector
+    from temnet_app.commands._common import TextProgress
     from temnet_app.core.errors import ProjectError
     from temnet_app.core.project import Project
-    from temnet_app.jobs import resolve_model_dir, run_detection
+    from temnet_app.jobs import load_detector, resolve_model_dir, run_detection
 
     with Project.open(args.project) as project:
         if args.experiment is not None:

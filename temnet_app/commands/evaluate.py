@@ -58,10 +58,11 @@ def format_table(evaluation, scheme, title: str = "") -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from temnet_app.commands._common import load_detector, predict_with_bar
+    from temnet_app.commands._common import predict_with_bar
+    from temnet_app.core.analysis import evaluate
     from temnet_app.core.annotations import read_via_csv
     from temnet_app.core.errors import AnnotationError, MicrographError
-    from temnet_app.core.metrics import evaluate
+    from temnet_app.jobs import load_detector
 
     if not 0.0 <= args.threshold <= 1.0:
         raise MicrographError(f"--threshold must be between 0 and 1, got {args.threshold}")

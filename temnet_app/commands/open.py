@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from temnet_app.core.project import Project
-    from temnet_app.core.summary import project_summary
+    from temnet_app.core.reports import project_summary
 
     with Project.open(args.project) as project:
         print(project_summary(project))

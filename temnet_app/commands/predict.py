@@ -84,9 +84,9 @@ def write_outputs(out: Path, results: Sequence, detector, threshold: float) -> l
 
 
 def run(args: argparse.Namespace) -> int:
-    from temnet_app.commands._common import load_detector, predict_with_bar
+    from temnet_app.commands._common import predict_with_bar
     from temnet_app.core.errors import MicrographError
-    from temnet_app.jobs import expand_paths
+    from temnet_app.jobs import expand_paths, load_detector
 
     if not 0.0 <= args.threshold <= 1.0:
         raise MicrographError(f"--threshold must be between 0 and 1, got {args.threshold}")

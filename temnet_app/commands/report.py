@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from temnet_app.commands.stats import threshold_arg
+from temnet_app.commands._common import threshold_arg
 
 HELP = "write CSV tables and a PDF report (distributions, agreement, thumbnails) of a project"
 
@@ -25,10 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from temnet_app.commands._common import TextProgress
-    from temnet_app.commands.stats import load_statistics
     from temnet_app.core.errors import ProjectError
     from temnet_app.core.project import Project
-    from temnet_app.core.report import write_report
+    from temnet_app.core.reports import write_report
+    from temnet_app.jobs import load_statistics
 
     if args.out.exists() and not args.out.is_dir():
         raise ProjectError(f"--out must be a folder, but {args.out} is a file")

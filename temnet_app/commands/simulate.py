@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from temnet_app.core.annotations import read_via_csv
     from temnet_app.core.boxes import count_by_class
     from temnet_app.core.errors import TemnetError
-    from temnet_app.core.synthetic import PRESETS, simulate_set
+    from temnet_app.simulator import PRESETS, simulate_set
 
     if args.list_presets:
         for name, preset in PRESETS.items():

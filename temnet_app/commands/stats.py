@@ -7,18 +7,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from temnet_app.commands._common import threshold_arg
+
 HELP = "print morphology distributions per experiment and their agreement with manual counts"
-
-
-def threshold_arg(text: str) -> float:
-    """argparse type: a confidence threshold in [0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,23 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="detection run id (default: the latest run with detections)")
 
 
-def load_statistics(project, run_id, threshold):
-    """Statistics of ``project``; ProjectError when there is nothing to summarise."""
-    from temnet_app.core.errors import ProjectError
-    from temnet_app.core.project_statistics import compute_statistics, load_statistics_input
-
-    data = load_statistics_input(project, run_id)
-    if data.run is None and not any(m.manual_counts is not None for m in data.micrographs):
-        raise ProjectError(f"{project.path.name} has no detection run and no manual counts: "
-                           f"nothing to summarise (run `temnet detect` first)")
-    return compute_statistics(data, threshold)
-
-
 def format_statistics(stats) -> str:
     """The printed report: a header line, the distribution table and the agreement table."""
     import pandas as pd
 
-    from temnet_app.core.statistics import agreement_table, distribution_table, format_p
+    from temnet_app.core.analysis import agreement_table, distribution_table, format_p
 
     run = stats.run
     head = (f"run #{run.id} (model {run.model_id}, {run.status})" if run is not None
@@ -66,6 +45,7 @@ def format_statistics(stats) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from temnet_app.core.project import Project
+    from temnet_app.jobs import load_statistics
 
     with Project.open(args.project) as project:
         stats = load_statistics(project, args.run, args.threshold)

@@ -13,7 +13,7 @@ HELP = "train or fine-tune a detector on labelled micrographs (folders with VIA 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from temnet_app.detector.train_settings import SCHEDULES
+    from temnet_app.detector import SCHEDULES
 
     parser.add_argument("--data", type=Path, nargs="+", required=True, metavar="DIR_OR_PROJECT",
                         help="dataset folder(s) (images + VIA CSV, or train/ and val/ folders) "
@@ -110,7 +110,7 @@ def load_data(paths, scheme):
     import dataclasses
 
     from temnet_app.core.errors import AnnotationError
-    from temnet_app.detector.labelled import read_folder, read_project
+    from temnet_app.detector import read_folder, read_project
 
     items = []
     for path in paths:
@@ -133,8 +133,7 @@ FINE_TUNE_LEARNING_RATE = 0.001
 
 def run(args: argparse.Namespace) -> int:
     from temnet_app.core.errors import ModelError
-    from temnet_app.detector.config import DetectorConfig, preset
-    from temnet_app.detector.train import TrainSettings, format_duration, train
+    from temnet_app.detector import DetectorConfig, TrainSettings, format_duration, preset, train
 
     if args.epochs < 1:
         raise ModelError(f"--epochs must be at least 1, got {args.epochs}")
@@ -145,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     if args.init is not None:
         import json
 
-        from temnet_app.detector.inference import WEIGHTS_FILE
+        from temnet_app.detector import WEIGHTS_FILE
 
         card_path = args.init / "model_card.json"
         if not card_path.is_file():
@@ -164,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         config = preset(args.preset, backbone=args.backbone)
     if args.resume:
-        from temnet_app.detector.train_state import CHECKPOINT_DIR, load_state
+        from temnet_app.detector import CHECKPOINT_DIR, load_state
 
         config = DetectorConfig.from_dict(load_state(args.out / CHECKPOINT_DIR).config)
     settings = TrainSettings(

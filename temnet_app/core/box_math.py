@@ -3,7 +3,7 @@
 Every array of boxes is ``(N, 4)`` float ``xyxy`` in continuous pixel coordinates: a box covers
 ``[x1, x2) x [y1, y2)``, so its width is ``x2 - x1`` and its height ``y2 - y1`` (no "+1"), and
 its centre is ``((x1 + x2) / 2, (y1 + y2) / 2)``. This module is the numpy reference; the
-TensorFlow twins in :mod:`temnet_app.detector.box_ops` are tested against it.
+TensorFlow twins in :mod:`temnet_app.detector.model.box_ops` are tested against it.
 """
 
 from __future__ import annotations

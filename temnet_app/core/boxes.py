@@ -2,7 +2,7 @@
 
 One box format inside the program: ``xyxy`` float pixels in full-micrograph coordinates
 (x to the right, y down, ``x1 < x2``, ``y1 < y2``). Conversions to VIA (x, y, width, height)
-or COCO happen only in :mod:`temnet_app.core.annotations`.
+or COCO happen only in :mod:`temnet_app.core.annotations.via`.
 
 Class ids follow the published TEMNet dataset and research code: 0 is background, then
 1 eccentric, 2 mature, 3 immature. A lab may define other classes through a model card;

@@ -30,7 +30,7 @@ from temnet_app.core.errors import MicrographError, ModelError
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress, scaled
 from temnet_app.core.units import check_magnification
 from temnet_app.detector import tiling
-from temnet_app.detector.config import TILING_MODES, DetectorConfig
+from temnet_app.detector.model import TILING_MODES, DetectorConfig
 
 CARD_FILE = "model_card.json"
 WEIGHTS_FILE = "weights.weights.h5"
@@ -102,8 +102,8 @@ class Detector:
         initialisers drawn with ``seed`` (this seeds Keras / numpy / Python's global RNGs)."""
         import keras
 
-        from temnet_app.detector.model import build_inference_model
-        from temnet_app.detector.weights import load_weights
+        from temnet_app.detector.model.assembly import build_inference_model
+        from temnet_app.detector.model.weights import load_weights
 
         if weights_path is None:
             keras.utils.set_random_seed(int(seed))
@@ -134,7 +134,7 @@ class Detector:
 
     def save(self, model_dir, card: Optional[dict] = None) -> Path:
         """Write weights then the model card into ``model_dir`` (each file atomically)."""
-        from temnet_app.detector.weights import save_weights
+        from temnet_app.detector.model.weights import save_weights
 
         folder = Path(model_dir)
         card = dict(card) if card else dict(self.card)

@@ -12,8 +12,8 @@ from temnet_app.cli import main
 from temnet_app.commands._common import TextProgress, percent
 from temnet_app.commands.evaluate import format_table
 from temnet_app.commands.predict import write_outputs
+from temnet_app.core.analysis import evaluate
 from temnet_app.core.boxes import DEFAULT_SCHEME, Box, Detection
-from temnet_app.core.metrics import evaluate
 from temnet_app.jobs import FilePrediction
 
 

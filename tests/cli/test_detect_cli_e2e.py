@@ -41,8 +41,8 @@ def _cli(*args, cwd):
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    from temnet_app.detector.config import compact
     from temnet_app.detector.inference import Detector, make_card
+    from temnet_app.detector.model.config import compact
 
     folder = tmp_path_factory.mktemp("model") / "random-compact"
     config = compact()

@@ -4,8 +4,8 @@ import subprocess
 import sys
 
 from temnet_app.core.annotations import read_via_csv
-from temnet_app.core.micrograph import read_micrograph
-from temnet_app.core.synthetic import PRESETS
+from temnet_app.core.micrographs import read_micrograph
+from temnet_app.simulator import PRESETS
 
 
 def run_cli(*args):

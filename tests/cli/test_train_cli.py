@@ -28,7 +28,7 @@ def test_missing_data_is_one_clear_line(tmp_path, capsys):
 
 
 def test_resume_without_checkpoint_is_refused(tmp_path, capsys):
-    from temnet_app.core.synthetic import simulate_set
+    from temnet_app.simulator import simulate_set
 
     simulate_set(tmp_path / "data", 1, "WT", 30000.0, seed=1, width=300, height=300, count=1)
     code = main(["train", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "m"),
@@ -38,8 +38,7 @@ def test_resume_without_checkpoint_is_refused(tmp_path, capsys):
 
 def test_init_with_another_backbone_is_refused(tmp_path, capsys):
     pytest.importorskip("tensorflow")
-    from temnet_app.detector.config import DetectorConfig
-    from temnet_app.detector.inference import Detector
+    from temnet_app.detector import Detector, DetectorConfig
 
     Detector.from_config(DetectorConfig(**TINY), name="tiny").save(tmp_path / "tiny")
     code = main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "m"),
@@ -50,10 +49,8 @@ def test_init_with_another_backbone_is_refused(tmp_path, capsys):
 @pytest.mark.slow
 def test_fine_tune_from_init_then_resume(tmp_path, capsys):
     pytest.importorskip("tensorflow")
-    from temnet_app.core.synthetic import simulate_set
-    from temnet_app.detector.config import DetectorConfig
-    from temnet_app.detector.inference import Detector
-    from temnet_app.detector.train_state import load_state
+    from temnet_app.detector import Detector, DetectorConfig, load_state
+    from temnet_app.simulator import simulate_set
 
     simulate_set(tmp_path / "data", 2, "IN-E96A", 30000.0, seed=8, width=600, height=600,
                  count=(2, 3))
@@ -116,7 +113,7 @@ def test_learning_rate_defaults_to_0_01_fresh_and_0_001_fine_tuning(tmp_path, mo
     """run() fills the default before training starts (train itself is stubbed out here)."""
     import argparse
 
-    import temnet_app.detector.train as train_module
+    import temnet_app.detector as train_module
     from temnet_app.commands import train as command
     from temnet_app.core.errors import ModelError
 

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from temnet_app.core.box_math import (MAX_LOG_RATIO, areas, batched_nms, clip_boxes,
-                                      decode_boxes, encode_boxes, iou_matrix, nms, score_order)
+from temnet_app.core.box_math import (MAX_LOG_RATIO, areas, batched_nms, clip_boxes, decode_boxes,
+                                      encode_boxes, iou_matrix, nms, score_order)
 
 
 def test_areas_use_continuous_widths_and_zero_for_degenerate():

@@ -1,6 +1,6 @@
 """Golden numbers: a seeded model on a fixed input must keep giving the same outputs.
 
-Weights come from :func:`temnet_app.detector.weights.seeded_init` (numpy draws, independent of
+Weights come from :func:`temnet_app.detector.model.weights.seeded_init` (numpy draws, independent of
 Keras initialisers), the input is a closed-form image, and the first outputs of each stage
 are compared with ``tests/detector/golden/*.json`` at 1e-4. A change in the architecture, the
 anchor order, the RoIAlign sampling, decoding or NMS shows up here.
@@ -18,9 +18,9 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from temnet_app.detector import config as C  # noqa: E402
-from temnet_app.detector.model import build_inference_model, build_parts, level_features  # noqa: E402,E501
-from temnet_app.detector.weights import seeded_init  # noqa: E402
+from temnet_app.detector.model import config as C  # noqa: E402
+from temnet_app.detector.model.assembly import build_inference_model, build_parts, level_features  # noqa: E402,E501
+from temnet_app.detector.model.weights import seeded_init  # noqa: E402
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = {

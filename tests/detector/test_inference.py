@@ -11,8 +11,8 @@ tf = pytest.importorskip("tensorflow")
 from temnet_app.core.box_math import iou_matrix  # noqa: E402
 from temnet_app.core.errors import Cancelled, MicrographError, ModelError  # noqa: E402
 from temnet_app.core.progress import CancelToken  # noqa: E402
-from temnet_app.detector import config as C  # noqa: E402
 from temnet_app.detector.inference import CARD_FILE, WEIGHTS_FILE, Detector  # noqa: E402
+from temnet_app.detector.model import config as C  # noqa: E402
 
 # A small but complete compact model: 256-px windows at 30,000x resized to 128 (scale 0.5).
 SMALL = C.compact(net_input=128, window=256, window_overlap=96, batch_size=8)

@@ -1,0 +1,190 @@
+"""Open a micrograph file: TIFF, PNG or JPEG -> 2-D uint8 pixels + what the file says.
+
+Every part of the app opens images through :func:`read_micrograph`. It
+
+* picks the decoder from the file's content (a PNG named ``.tif`` still opens; the suffix
+  must be one of :data:`SUPPORTED_SUFFIXES`);
+* checks the header (size, pixel type, 3-D stacks) before decoding any pixel data;
+* turns colour into grey (BT.601 luminance) and keeps 8-bit grey exactly as stored;
+* crops the microscope's white info band off the bottom (:mod:`.info_band`), measured in
+  source units before any stretch;
+* maps deeper sources to 8 bits with the 0.5 / 99.5 percentile stretch of
+  :mod:`.intensity`, computed on the cropped image;
+* reads the magnification and pixel size from the file's metadata (:mod:`.source`).
+
+Pages and stacks are handled as in :mod:`.tiff`: the first page is the image; a
+Z/T stack, or more than four planes, is refused as a 3-D volume. Every failure is a
+:class:`~temnet_app.core.errors.MicrographError` with one line naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Union
+
+import numpy as np
+
+from temnet_app.core import units
+from temnet_app.core.errors import MicrographError
+from temnet_app.core.micrographs.info_band import detect_info_band
+from temnet_app.core.micrographs.intensity import to_uint8
+from temnet_app.core.micrographs.source import DEFAULT_MAX_PIXELS, MIN_SIDE, SourceImage, fail
+
+__all__ = ["DEFAULT_MAX_PIXELS", "SUPPORTED_SUFFIXES", "LoadedMicrograph", "MicrographInfo",
+           "is_micrograph_file", "read_info", "read_micrograph", "resolve_magnification"]
+
+PathLike = Union[str, os.PathLike]
+
+SUPPORTED_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
+_FORMAT_NAMES = "TIFF (.tif, .tiff), PNG (.png) or JPEG (.jpg, .jpeg)"
+_MAGIC = ((b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"II+\x00", "tiff"),
+          (b"MM\x00+", "tiff"), (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"))
+
+
+@dataclass(frozen=True)
+class MicrographInfo:
+    """What was read from a micrograph file.
+
+    ``source_dtype`` / ``source_shape``: the first page as stored (e.g. "uint16",
+    (2672, 4008) or (H, W, 3) for colour). ``width`` / ``height``: the returned pixels (after
+    the band crop). ``magnification`` (x) and ``pixel_size_nm`` come from the file's
+    metadata (one derived from the other when only one is stated), None when absent.
+    ``band_rows``: rows cropped off the bottom as the info band (0 if none or not looked
+    for). ``stretch``: the source range (lo, hi) mapped to 0..255, None for 8-bit sources.
+    """
+
+    path: Path
+    format: str
+    source_dtype: str
+    source_shape: tuple
+    width: int
+    height: int
+    page_count: int
+    magnification: Optional[float]
+    pixel_size_nm: Optional[float]
+    band_rows: int
+    stretch: Optional[tuple[float, float]]
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedMicrograph:
+    """A decoded micrograph: ``pixels`` is a 2-D C-contiguous uint8 array (rows = y)."""
+
+    pixels: np.ndarray
+    info: MicrographInfo
+
+
+def is_micrograph_file(path: PathLike) -> bool:
+    """True when ``path`` has a supported image suffix (case-insensitive) and is not a hidden
+    file (names starting with "." such as macOS ``._name.tif`` companions are skipped)."""
+    name = Path(path).name
+    return not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def _sniff(path: Path) -> str:
+    """Format of ``path`` from its first bytes, after the checks a user can act on."""
+    try:
+        exists, is_dir = path.exists(), path.is_dir()
+    except OSError as exc:
+        raise fail(path, exc.strerror or str(exc)) from exc
+    if not exists:
+        raise fail(path, "file not found")
+    if is_dir:
+        raise fail(path, "it is a folder, not an image file")
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise fail(path, f"unsupported file type {path.suffix or '(no suffix)'!r}; "
+                         f"supported: {_FORMAT_NAMES}")
+    try:
+        if path.stat().st_size == 0:
+            raise fail(path, "the file is empty (0 bytes)")
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError as exc:
+        raise fail(path, exc.strerror or str(exc)) from exc
+    for magic, fmt in _MAGIC:
+        if head.startswith(magic):
+            return fmt
+    looks_like_text = all(b in b"\t\n\r" or 32 <= b < 127 for b in head)
+    what = "it holds text" if looks_like_text else "its content is not a known image format"
+    raise fail(path, f"not a TIFF, PNG or JPEG image ({what}) despite the "
+                     f"{path.suffix!r} suffix")
+
+
+def _read_source(path: PathLike, header_only: bool, max_pixels: int) -> SourceImage:
+    path = Path(path)
+    fmt = _sniff(path)
+    if fmt == "tiff":
+        from temnet_app.core.micrographs.tiff import read_tiff
+        return read_tiff(path, header_only=header_only, max_pixels=max_pixels)
+    from temnet_app.core.micrographs.pillow import read_pillow
+    return read_pillow(path, fmt, header_only=header_only, max_pixels=max_pixels)
+
+
+def read_micrograph(path: PathLike, *, crop_band: bool = True,
+                    max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedMicrograph:
+    """Decode ``path`` into 2-D uint8 pixels plus :class:`MicrographInfo`.
+
+    ``crop_band`` removes a detected microscope info band from the bottom (band_rows says
+    how many rows). Images with more than ``max_pixels`` pixels are refused from the header,
+    before any pixel data are decoded. Raises MicrographError on any unusable input.
+    """
+    path = Path(path)
+    source = _read_source(path, header_only=False, max_pixels=max_pixels)
+    grey = source.grey
+    band_rows = detect_info_band(grey) if crop_band else 0
+    if grey.shape[0] - band_rows < MIN_SIDE:
+        band_rows = 0
+    if band_rows:
+        grey = grey[:grey.shape[0] - band_rows]
+    try:
+        pixels, stretch = to_uint8(grey)
+    except ValueError as exc:
+        raise fail(path, str(exc)) from None
+    except MemoryError:
+        raise fail(path, "not enough memory to convert the image to 8 bits") from None
+    pixels = np.ascontiguousarray(pixels)
+    info = MicrographInfo(path=path, format=source.format, source_dtype=source.dtype,
+                          source_shape=tuple(source.shape), width=int(pixels.shape[1]),
+                          height=int(pixels.shape[0]), page_count=source.page_count,
+                          magnification=source.magnification,
+                          pixel_size_nm=source.pixel_size_nm, band_rows=int(band_rows),
+                          stretch=stretch)
+    return LoadedMicrograph(pixels=pixels, info=info)
+
+
+def read_info(path: PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> MicrographInfo:
+    """Size and metadata of ``path`` from its header only (no pixel data are decoded).
+
+    The same checks as :func:`read_micrograph` except those that need pixels (truncated
+    data, undecodable data). Because the info band and the stretch need the pixels,
+    ``width`` / ``height`` are the stored size (band not removed), ``band_rows`` is 0 and
+    ``stretch`` is None; use :func:`read_micrograph` for those.
+    """
+    path = Path(path)
+    source = _read_source(path, header_only=True, max_pixels=max_pixels)
+    return MicrographInfo(path=path, format=source.format, source_dtype=source.dtype,
+                          source_shape=tuple(source.shape), width=source.width,
+                          height=source.height, page_count=source.page_count,
+                          magnification=source.magnification,
+                          pixel_size_nm=source.pixel_size_nm, band_rows=0, stretch=None)
+
+
+def resolve_magnification(override: Optional[float], file_value: Optional[float],
+                          experiment_value: Optional[float]) -> tuple[float, str]:
+    """The magnification to use and where it came from.
+
+    First non-None of the per-micrograph ``override`` ("override"), the file's metadata
+    ("file"), the experiment's setting ("experiment"); else 30,000x ("default"). The chosen
+    value must be a plausible magnification (1,000x-1,000,000x), else MicrographError.
+    """
+    for value, source in ((override, "override"), (file_value, "file"),
+                          (experiment_value, "experiment")):
+        if value is None:
+            continue
+        try:
+            return units.check_magnification(value), source
+        except (TypeError, ValueError) as exc:
+            raise MicrographError(f"invalid {source} magnification {value!r}: {exc}") from None
+    return float(units.DEFAULT_MAGNIFICATION), "default"

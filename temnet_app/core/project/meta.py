@@ -1,0 +1,105 @@
+"""The ``meta`` table of a project: its class names and small named settings (the confidence
+threshold the window last used, for example)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional, Sequence
+
+from temnet_app.core.boxes import Box, ClassScheme
+from temnet_app.core.errors import ProjectError
+from temnet_app.core.project.store import Store
+
+# meta keys that belong to the file format, not to settings
+_RESERVED = {"application", "schema_version", "class_names", "created"}
+_SETTING_PREFIX = "setting."
+
+
+class Meta:
+    """Class names (cached; read once when the project opens) and settings."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.class_names: tuple[str, ...] = self._load_class_names()
+
+    def _load_class_names(self) -> tuple[str, ...]:
+        with self._store.reading() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'class_names'").fetchone()
+        try:
+            return ClassScheme(tuple(json.loads(row[0]))).names
+        except (TypeError, ValueError) as exc:
+            raise ProjectError(f"{self._store.path.name}: damaged class list in the "
+                               f"project") from exc
+
+    @property
+    def scheme(self) -> ClassScheme:
+        return ClassScheme(self.class_names)
+
+    def set_class_names(self, names: Sequence[str]) -> None:
+        try:
+            scheme = ClassScheme(tuple(names))
+        except ValueError as exc:
+            raise ProjectError(f"invalid class names: {exc}") from exc
+        with self._store.writing("change the class names") as (conn, events):
+            top = max(conn.execute("SELECT max(class_id) FROM manual_boxes").fetchone()[0] or 0,
+                      conn.execute("SELECT max(class_id) FROM detections").fetchone()[0] or 0)
+            if top > len(scheme.names):
+                raise ProjectError(f"stored boxes use class id {top}; {len(scheme.names)} class "
+                                   f"names are not enough")
+            lower = {n.lower() for n in scheme.names}
+            for (used,) in conn.execute("SELECT DISTINCT class_name FROM manual_counts"):
+                if used.lower() not in lower:
+                    raise ProjectError(f"manual counts use class {used!r}, missing from "
+                                       f"{', '.join(scheme.names)}")
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'class_names'",
+                         (json.dumps(list(scheme.names)),))
+            events.add("classes", [])
+        self.class_names = scheme.names
+
+    def check_class_ids(self, boxes: Sequence[Box], what: str) -> None:
+        """:class:`ProjectError` unless every item is a :class:`Box` of a known class id."""
+        top = len(self.class_names)
+        for box in boxes:
+            if not isinstance(box, Box):
+                raise ProjectError(f"{what}: expected boxes, got {type(box).__name__}")
+            if box.class_id > top:
+                raise ProjectError(f"{what}: class id {box.class_id} is not one of the project's "
+                                   f"classes (1..{top}: {', '.join(self.class_names)})")
+
+    # ----------------------------------------------------------------- settings
+    def setting(self, key: str, default: Any = None) -> Any:
+        """The JSON value stored under setting ``key``, or ``default``."""
+        with self._store.reading() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?",
+                               (_setting_key(key),)).fetchone()
+        if row is None:
+            return default
+        try:
+            return json.loads(row[0])
+        except ValueError:
+            return default
+
+    def set_setting(self, key: str, value: Optional[Any]) -> None:
+        """Store a JSON-serialisable ``value`` under setting ``key`` (``None`` removes it)."""
+        name = _setting_key(key)
+        if value is None:
+            text = None
+        else:
+            try:
+                text = json.dumps(value, allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                raise ProjectError(f"setting {key!r} cannot be saved: {exc}") from exc
+        with self._store.writing("save a setting") as (conn, events):
+            if text is None:
+                conn.execute("DELETE FROM meta WHERE key = ?", (name,))
+            else:
+                conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                             "DO UPDATE SET value = excluded.value", (name, text))
+            events.add("settings", [])
+
+
+def _setting_key(key: str) -> str:
+    key = str(key).strip()
+    if not key or key in _RESERVED:
+        raise ProjectError(f"invalid setting name {key!r}")
+    return _SETTING_PREFIX + key

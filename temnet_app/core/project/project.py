@@ -1,0 +1,301 @@
+"""A TEMNet project: ONE SQLite file (``*.temnet``) holding experiments, micrographs, manual
+reference data and detection runs (see :mod:`.schema` for the tables).
+
+:class:`Project` is the face the rest of the program uses. It opens and creates the file and
+hands each call to the helper that owns the table: :class:`~.experiments.Experiments`,
+:class:`~.micrographs.Micrographs`, :class:`~.manual.ManualData`, :class:`~.runs.Runs` and
+:class:`~.meta.Meta` (class names, settings), all sharing one :class:`~.store.Store` (the
+connection, its lock, transactions and change events; see there for the guarantees).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
+
+import numpy as np
+
+from temnet_app.core.atomic import atomic_path
+from temnet_app.core.boxes import Box, ClassScheme, Detection
+from temnet_app.core.errors import ProjectError
+from temnet_app.core.progress import CancelToken, ProgressFn
+from temnet_app.core.project import schema
+from temnet_app.core.project.experiments import UNCHANGED, Experiments
+from temnet_app.core.project.files import absolute
+from temnet_app.core.project.manual import ManualData
+from temnet_app.core.project.meta import Meta
+from temnet_app.core.project.micrographs import Micrographs
+from temnet_app.core.project.records import (AddFolderResult, ChangeEvent, DetectionRun, Experiment,
+                                             Micrograph)
+from temnet_app.core.project.runs import Runs
+from temnet_app.core.project.store import Store
+
+SCHEMA_VERSION = schema.SCHEMA_VERSION
+PROJECT_SUFFIX = schema.PROJECT_SUFFIX
+MicrographRef = Union[Micrograph, int]
+
+
+class Project:
+    """An open project file. Create with :meth:`create` or :meth:`open`; use as a context
+    manager or call :meth:`close`. Safe to share between threads."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self._store = Store(path, conn)
+        self._meta = Meta(self._store)
+        self._experiments = Experiments(self._store)
+        self._micrographs = Micrographs(self._store)
+        self._manual = ManualData(self._store, self._meta)
+        self._runs = Runs(self._store, self._meta)
+
+    # ----------------------------------------------------------------- open / close
+    @classmethod
+    def create(cls, path) -> "Project":
+        """Create a new, empty project file (it must end in ``.temnet`` and must not exist)."""
+        path = absolute(Path(path))
+        if path.suffix.lower() != PROJECT_SUFFIX:
+            raise ProjectError(f"a project file name must end in {PROJECT_SUFFIX}: {path.name}")
+        if path.exists():
+            raise ProjectError(f"cannot create project: {path} already exists")
+        try:
+            with atomic_path(path) as tmp:
+                try:
+                    conn = schema.connect(tmp)
+                    try:
+                        schema.initialise(conn)
+                        schema.use_wal(conn)
+                    finally:
+                        conn.close()
+                finally:
+                    for extra in ("-wal", "-shm", "-journal"):
+                        Path(str(tmp) + extra).unlink(missing_ok=True)
+        except (OSError, sqlite3.Error) as exc:
+            raise ProjectError(f"cannot create project {path}: {exc}") from exc
+        return cls.open(path)
+
+    @classmethod
+    def open(cls, path) -> "Project":
+        """Open an existing project, upgrading an older project format (after a backup copy
+        ``<name>.temnet.format<N>.bak``)."""
+        path = absolute(Path(path))
+        schema.check_header(path)
+        try:
+            conn = schema.connect(path)
+        except sqlite3.Error as exc:
+            raise ProjectError(f"cannot open project {path}: {exc}") from exc
+        try:
+            version = schema.check_identity(conn, path)
+            schema.use_wal(conn)
+            if version < schema.SCHEMA_VERSION:
+                backup = path.with_name(f"{path.name}.format{version}.bak")
+                if not backup.exists():
+                    with atomic_path(backup) as tmp:
+                        schema.backup_to(conn, tmp)
+                schema.migrate(conn, path)
+            return cls(path, conn)
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, (sqlite3.Error, OSError)):
+                raise ProjectError(f"cannot open project {path}: {exc}") from exc
+            raise
+
+    @property
+    def path(self) -> Path:
+        return self._store.path
+
+    @property
+    def folder(self) -> Path:
+        """The folder holding the project file (stored image paths are relative to it)."""
+        return self._store.folder
+
+    def close(self) -> None:
+        """Close the file (idempotent); later calls raise :class:`ProjectError`."""
+        self._store.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._store.closed
+
+    def __enter__(self) -> "Project":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Project({str(self.path)!r}{', closed' if self.closed else ''})"
+
+    def subscribe(self, callback: Callable[[ChangeEvent], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` after each committed change; returns the unsubscribe
+        function. Callbacks run in the writing thread; an exception in one is logged."""
+        return self._store.subscribe(callback)
+
+    # ----------------------------------------------------------------- classes, settings
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """Foreground class names; class id ``i + 1`` is ``class_names[i]``."""
+        return self._meta.class_names
+
+    @property
+    def scheme(self) -> ClassScheme:
+        return self._meta.scheme
+
+    def set_class_names(self, names: Sequence[str]) -> None:
+        """Replace the class names (e.g. from a model card). Refused if stored boxes use a
+        class id beyond the new list or manual counts use a name not in it."""
+        self._meta.set_class_names(names)
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        """A value the project remembers (JSON), e.g. the window's confidence threshold."""
+        return self._meta.setting(key, default)
+
+    def set_setting(self, key: str, value: Optional[Any]) -> None:
+        """Remember ``value`` (JSON-serialisable) under ``key``; ``None`` forgets it."""
+        self._meta.set_setting(key, value)
+
+    # ----------------------------------------------------------------- experiments
+    def add_experiment(self, name: str, notes: str = "",
+                       magnification: Optional[float] = None) -> Experiment:
+        """A new experiment; its name must be unique (case-insensitive)."""
+        return self._experiments.add_experiment(name, notes, magnification)
+
+    def experiments(self) -> list[Experiment]:
+        return self._experiments.experiments()
+
+    def experiment(self, experiment_id: int) -> Experiment:
+        return self._experiments.experiment(experiment_id)
+
+    def experiment_by_name(self, name: str) -> Optional[Experiment]:
+        """The experiment called ``name`` (case-insensitive), or ``None``."""
+        return self._experiments.experiment_by_name(name)
+
+    def update_experiment(self, experiment_id: int, *, name: Optional[str] = None,
+                          notes: Optional[str] = None, magnification=UNCHANGED) -> Experiment:
+        """Change name, notes and/or magnification (``None`` clears the magnification)."""
+        return self._experiments.update_experiment(experiment_id, name=name, notes=notes,
+                                                   magnification=magnification)
+
+    def remove_experiment(self, experiment_id: int) -> None:
+        """Delete the experiment with its micrographs, manual data and detections."""
+        self._experiments.remove_experiment(experiment_id)
+
+    # ----------------------------------------------------------------- micrographs
+    def add_folder(self, folder, name: Optional[str] = None,
+                   magnification: Optional[float] = None, *,
+                   progress: Optional[ProgressFn] = None,
+                   cancel: Optional[CancelToken] = None) -> AddFolderResult:
+        """A new experiment named after ``folder`` (or ``name``; a taken name becomes
+        ``name (2)``) with one micrograph per image file, in natural name order; skipped files
+        are listed with the reason."""
+        return self._micrographs.add_folder(folder, name, magnification, progress=progress,
+                                            cancel=cancel)
+
+    def add_micrograph(self, experiment_id: int, image_path) -> Micrograph:
+        """Add one image file to an experiment (read once for size, metadata, checksum)."""
+        return self._micrographs.add_micrograph(experiment_id, image_path)
+
+    def micrographs(self, experiment_id: Optional[int] = None) -> list[Micrograph]:
+        """Micrographs of one experiment (or all), by experiment then insertion order."""
+        return self._micrographs.micrographs(experiment_id)
+
+    def micrograph(self, micrograph_id: int) -> Micrograph:
+        return self._micrographs.micrograph(micrograph_id)
+
+    def remove_micrograph(self, micrograph_id: int) -> None:
+        """Delete a micrograph with its manual data and detections (the image file stays)."""
+        self._micrographs.remove_micrograph(micrograph_id)
+
+    def image_path(self, micrograph: MicrographRef) -> Path:
+        """The micrograph's image file on disk, found again after a move when its bytes
+        match; :class:`ProjectError` when it is missing or changed."""
+        return self._micrographs.image_path(micrograph)
+
+    def relink_micrograph(self, micrograph_id: int, image_path) -> Micrograph:
+        """Point a micrograph at a moved file; it must have the same bytes (sha256)."""
+        return self._micrographs.relink_micrograph(micrograph_id, image_path)
+
+    def set_magnification_override(self, micrograph_id: int, value: Optional[float]) -> None:
+        """Set (or clear with ``None``) the user's magnification for one micrograph."""
+        self._micrographs.set_magnification_override(micrograph_id, value)
+
+    def magnification_and_source(self, micrograph: MicrographRef) -> tuple[float, str]:
+        """The magnification used for a micrograph (override, else file, else experiment,
+        else default) and where it came from."""
+        return self._micrographs.magnification_and_source(micrograph)
+
+    def magnification(self, micrograph: MicrographRef) -> float:
+        return self._micrographs.magnification(micrograph)
+
+    # ----------------------------------------------------------------- manual reference data
+    def set_manual_boxes(self, micrograph_id: int, boxes: Sequence[Box]) -> None:
+        """Replace all manual boxes of a micrograph and mark it annotated (an empty list
+        means "annotated, no virions")."""
+        self._manual.set_manual_boxes(micrograph_id, boxes)
+
+    def clear_manual_boxes(self, micrograph_id: int) -> None:
+        """Remove a micrograph's manual boxes and its "annotated" mark."""
+        self._manual.clear_manual_boxes(micrograph_id)
+
+    def manual_boxes(self, micrograph_id: int) -> list[Box]:
+        """The micrograph's manual boxes in the order they were given."""
+        return self._manual.manual_boxes(micrograph_id)
+
+    def annotated_micrograph_ids(self, experiment_id: Optional[int] = None) -> set[int]:
+        """Micrographs with a stored manual box set (possibly empty)."""
+        return self._manual.annotated_micrograph_ids(experiment_id)
+
+    def set_manual_counts(self, micrograph_id: int,
+                          counts: Optional[Mapping[str, int]]) -> None:
+        """Store explicit per-class counts (class name -> count >= 0); ``None`` clears them."""
+        self._manual.set_manual_counts(micrograph_id, counts)
+
+    def manual_counts(self, micrograph_id: int) -> Optional[dict[str, int]]:
+        """Explicit counts as stored (in class order), or ``None`` if none were set."""
+        return self._manual.manual_counts(micrograph_id)
+
+    # ----------------------------------------------------------------- detection runs
+    def start_run(self, model_id: str, settings: dict, score_floor: float) -> DetectionRun:
+        """A new run with status ``running``; ``settings`` must be JSON-serialisable."""
+        return self._runs.start_run(model_id, settings, score_floor)
+
+    def store_detections(self, run_id: int, micrograph_id: int,
+                         detections: Sequence[Detection]) -> None:
+        """Replace the micrograph's detections in the run, in ONE transaction."""
+        self._runs.store_detections(run_id, micrograph_id, detections)
+
+    def finish_run(self, run_id: int, status: str) -> DetectionRun:
+        """Set the run's status (``complete``, ``cancelled``, ``failed``, or ``running``)."""
+        return self._runs.finish_run(run_id, status)
+
+    def runs(self) -> list[DetectionRun]:
+        return self._runs.runs()
+
+    def run(self, run_id: int) -> DetectionRun:
+        return self._runs.run(run_id)
+
+    def latest_run(self) -> Optional[DetectionRun]:
+        """The newest run with detections stored for at least one micrograph (any status)."""
+        return self._runs.latest_run()
+
+    def remove_run(self, run_id: int) -> None:
+        self._runs.remove_run(run_id)
+
+    def detected_micrograph_ids(self, run_id: int) -> set[int]:
+        """Micrographs whose detections are stored in the run (including zero detections)."""
+        return self._runs.detected_micrograph_ids(run_id)
+
+    def detections(self, run_id: int, micrograph_id: int,
+                   min_score: float = 0.0) -> list[Detection]:
+        """The micrograph's detections in the run with score >= ``min_score``, best first."""
+        return self._runs.detections(run_id, micrograph_id, min_score)
+
+    def detection_arrays(self, run_id: int, micrograph_id: int, min_score: float = 0.0
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(xyxy (N, 4), class_ids (N,), scores (N,))`` of :meth:`detections`."""
+        return self._runs.detection_arrays(run_id, micrograph_id, min_score)
+
+    def detection_counts(self, run_id: int, min_score: float = 0.0,
+                         experiment_id: Optional[int] = None) -> dict[int, dict[str, int]]:
+        """Per processed micrograph of the run, detections per class name with score >=
+        ``min_score`` (zeros included), counted in SQL."""
+        return self._runs.detection_counts(run_id, min_score, experiment_id)

@@ -1,0 +1,114 @@
+"""Immutable records read from a project file: experiments, micrographs, detection runs, events.
+
+Times are ISO-8601 UTC strings (``2024-05-01T12:00:00+00:00``). Micrograph paths are POSIX
+paths relative to the folder holding the project file (absolute only when no relative path
+exists, e.g. another drive on Windows).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Optional
+
+RUN_STATUSES = ("running", "complete", "cancelled", "failed")
+EVENT_KINDS = ("experiment", "micrograph", "manual", "run", "detections", "classes", "settings")
+
+
+def utc_now() -> str:
+    """The current time as ISO-8601 UTC with second precision."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A sample / condition: a named group of micrographs (usually one folder)."""
+
+    id: int
+    name: str
+    notes: str
+    magnification: Optional[float]
+    created: str
+
+    @classmethod
+    def from_row(cls, row: tuple) -> "Experiment":
+        return cls(int(row[0]), row[1], row[2], row[3], row[4])
+
+
+@dataclass(frozen=True)
+class Micrograph:
+    """One image of an experiment; ``width`` x ``height`` are of the image as the app uses it
+    (after the info-band crop); ``checksum`` is the sha256 hex of the file bytes."""
+
+    id: int
+    experiment_id: int
+    path: str
+    width: int
+    height: int
+    checksum: str
+    file_magnification: Optional[float]
+    magnification_override: Optional[float]
+    pixel_size_nm: Optional[float]
+    added: str
+
+    @property
+    def name(self) -> str:
+        """The file name, e.g. ``1797001.tif``."""
+        return PurePosixPath(self.path).name
+
+    COLUMNS = ("id, experiment_id, path, width, height, checksum, file_magnification, "
+               "magnification_override, pixel_size_nm, added")
+
+    @classmethod
+    def from_row(cls, row: tuple) -> "Micrograph":
+        return cls(int(row[0]), int(row[1]), row[2], int(row[3]), int(row[4]), row[5],
+                   row[6], row[7], row[8], row[9])
+
+
+@dataclass(frozen=True)
+class DetectionRun:
+    """One detection pass: the model, its settings, and the score floor below which nothing is
+    stored. ``finished`` is set when the status leaves ``running``."""
+
+    id: int
+    model_id: str
+    settings: dict
+    score_floor: float
+    created: str
+    status: str
+    finished: Optional[str] = None
+
+    COLUMNS = "id, model_id, settings, score_floor, created, status, finished"
+
+    @classmethod
+    def from_row(cls, row: tuple) -> "DetectionRun":
+        return cls(int(row[0]), row[1], json.loads(row[2]), float(row[3]), row[4], row[5],
+                   row[6])
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """Something about ``ids`` changed; listeners re-read what they show.
+
+    Kinds and their ids: ``experiment`` experiment ids; ``micrograph`` micrograph ids (added,
+    removed, or changed); ``manual`` micrograph ids whose manual boxes or counts changed;
+    ``run`` run ids (started, finished, removed); ``detections`` micrograph ids whose
+    detections in run ``run_id`` were stored; ``classes`` no ids (class names changed);
+    ``settings`` no ids (a project setting changed).
+    """
+
+    kind: str
+    ids: tuple[int, ...]
+    run_id: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class AddFolderResult:
+    """What :meth:`Project.add_folder` did: the new experiment, the micrographs added, and
+    each file or sub-folder skipped with the reason."""
+
+    experiment: Experiment
+    added: list[Micrograph]
+    skipped: list[tuple[Path, str]]

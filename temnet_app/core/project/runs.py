@@ -1,0 +1,173 @@
+"""Detection runs of a project and their detections.
+
+A run stores, per micrograph, all detections with score >= its floor; storing a micrograph again
+replaces its detections in that run, in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Optional, Sequence
+
+import numpy as np
+
+from temnet_app.core.boxes import Detection
+from temnet_app.core.errors import ProjectError
+from temnet_app.core.project import sql
+from temnet_app.core.project.meta import Meta
+from temnet_app.core.project.records import RUN_STATUSES, DetectionRun, utc_now
+from temnet_app.core.project.store import Store
+
+_DET_COLUMNS = "x1, y1, x2, y2, class_id, score"
+
+
+class Runs:
+    """The runs, run_micrographs and detections tables."""
+
+    def __init__(self, store: Store, meta: Meta) -> None:
+        self._store = store
+        self._meta = meta
+
+    def start_run(self, model_id: str, settings: dict, score_floor: float) -> DetectionRun:
+        """A new run with status ``running``; ``settings`` must be JSON-serialisable."""
+        model_id = str(model_id).strip()
+        if not model_id:
+            raise ProjectError("a detection run needs a model id")
+        try:
+            settings_text = json.dumps(dict(settings), sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ProjectError(f"run settings cannot be saved as JSON: {exc}") from exc
+        try:
+            floor = float(score_floor)
+        except (TypeError, ValueError):
+            floor = math.nan
+        if not 0.0 <= floor <= 1.0:
+            raise ProjectError(f"score floor must be in [0, 1], got {score_floor!r}")
+        with self._store.writing("start a detection run") as (conn, events):
+            cursor = conn.execute("INSERT INTO runs (model_id, settings, score_floor, status, "
+                                  "created) VALUES (?, ?, ?, 'running', ?)",
+                                  (model_id, settings_text, floor, utc_now()))
+            events.add("run", [cursor.lastrowid])
+            return sql.get_run(conn, cursor.lastrowid)
+
+    def store_detections(self, run_id: int, micrograph_id: int,
+                         detections: Sequence[Detection]) -> None:
+        """Replace the micrograph's detections in the run, in ONE transaction. Detections
+        scoring below the run's floor are not stored; zero detections still marks the
+        micrograph as done in this run."""
+        detections = list(detections)
+        self._meta.check_class_ids(detections, "detections")
+        for d in detections:
+            if not isinstance(d, Detection):
+                raise ProjectError(f"detections: expected Detection, got {type(d).__name__}")
+        with self._store.writing("save the detections") as (conn, events):
+            run = sql.get_run(conn, run_id)
+            mid = sql.existing_micrograph(conn, micrograph_id)
+            rows = [(run.id, mid, d.x1, d.y1, d.x2, d.y2, d.class_id, d.score)
+                    for d in detections if d.score >= run.score_floor]
+            conn.execute("DELETE FROM detections WHERE run_id = ? AND micrograph_id = ?",
+                         (run.id, mid))
+            conn.execute("INSERT INTO run_micrographs (run_id, micrograph_id, stored) "
+                         "VALUES (?, ?, ?) ON CONFLICT (run_id, micrograph_id) "
+                         "DO UPDATE SET stored = excluded.stored", (run.id, mid, utc_now()))
+            conn.executemany(f"INSERT INTO detections (run_id, micrograph_id, {_DET_COLUMNS}) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            events.add("detections", [mid], run_id=run.id)
+
+    def finish_run(self, run_id: int, status: str) -> DetectionRun:
+        """Set the run's status (``complete``, ``cancelled``, ``failed``, or back to
+        ``running`` to resume); ``finished`` records when it left ``running``."""
+        if status not in RUN_STATUSES:
+            raise ProjectError(f"unknown run status {status!r} "
+                               f"(expected one of {', '.join(RUN_STATUSES)})")
+        with self._store.writing("finish the detection run") as (conn, events):
+            run = sql.get_run(conn, run_id)
+            conn.execute("UPDATE runs SET status = ?, finished = ? WHERE id = ?",
+                         (status, None if status == "running" else utc_now(), run.id))
+            events.add("run", [run.id])
+            return sql.get_run(conn, run.id)
+
+    def runs(self) -> list[DetectionRun]:
+        with self._store.reading() as conn:
+            rows = conn.execute(f"SELECT {DetectionRun.COLUMNS} FROM runs ORDER BY id").fetchall()
+        return [DetectionRun.from_row(r) for r in rows]
+
+    def run(self, run_id: int) -> DetectionRun:
+        with self._store.reading() as conn:
+            return sql.get_run(conn, run_id)
+
+    def latest_run(self) -> Optional[DetectionRun]:
+        """The newest run with detections stored for at least one micrograph (any status)."""
+        with self._store.reading() as conn:
+            row = conn.execute(
+                f"SELECT {DetectionRun.COLUMNS} FROM runs r WHERE EXISTS (SELECT 1 FROM "
+                "run_micrographs rm WHERE rm.run_id = r.id) ORDER BY id DESC LIMIT 1").fetchone()
+        return DetectionRun.from_row(row) if row else None
+
+    def remove_run(self, run_id: int) -> None:
+        with self._store.writing("remove the detection run") as (conn, events):
+            run = sql.get_run(conn, run_id)
+            conn.execute("DELETE FROM runs WHERE id = ?", (run.id,))
+            events.add("run", [run.id])
+
+    def detected_micrograph_ids(self, run_id: int) -> set[int]:
+        """Micrographs whose detections are stored in the run (including zero detections)."""
+        with self._store.reading() as conn:
+            run = sql.get_run(conn, run_id)
+            return {r[0] for r in conn.execute(
+                "SELECT micrograph_id FROM run_micrographs WHERE run_id = ?", (run.id,))}
+
+    def detections(self, run_id: int, micrograph_id: int,
+                   min_score: float = 0.0) -> list[Detection]:
+        """The micrograph's detections in the run with score >= ``min_score``, best first."""
+        return [Detection(*row) for row in self._detection_rows(run_id, micrograph_id,
+                                                                 min_score)]
+
+    def detection_arrays(self, run_id: int, micrograph_id: int, min_score: float = 0.0
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """As :meth:`detections` but as ``(xyxy (N, 4) float64, class_ids (N,) int64,
+        scores (N,) float64)`` (no per-box objects: fast for overlays)."""
+        data = np.array(self._detection_rows(run_id, micrograph_id, min_score),
+                        dtype=np.float64).reshape(-1, 6)
+        return data[:, :4].copy(), data[:, 4].astype(np.int64), data[:, 5].copy()
+
+    def _detection_rows(self, run_id: int, micrograph_id: int, min_score: float) -> list:
+        with self._store.reading() as conn:
+            rows = conn.execute(
+                f"SELECT {_DET_COLUMNS} FROM detections WHERE run_id = ? AND micrograph_id = ? "
+                "AND score >= ? ORDER BY score DESC, rowid",
+                (int(run_id), int(micrograph_id), _score(min_score))).fetchall()
+            if not rows:
+                sql.get_run(conn, run_id)
+                sql.existing_micrograph(conn, micrograph_id)
+        return rows
+
+    def detection_counts(self, run_id: int, min_score: float = 0.0,
+                         experiment_id: Optional[int] = None) -> dict[int, dict[str, int]]:
+        """Per processed micrograph of the run, the number of detections per class name with
+        score >= ``min_score`` (every class present, zeros included), counted in SQL."""
+        experiment = "" if experiment_id is None else " AND m.experiment_id = ?"
+        args = [int(run_id)] + ([] if experiment_id is None else [int(experiment_id)])
+        with self._store.reading() as conn:
+            sql.get_run(conn, run_id)
+            ids = [r[0] for r in conn.execute(
+                "SELECT rm.micrograph_id FROM run_micrographs rm JOIN micrographs m ON m.id = "
+                f"rm.micrograph_id WHERE rm.run_id = ?{experiment} ORDER BY rm.micrograph_id",
+                args)]
+            grouped = conn.execute(
+                "SELECT d.micrograph_id, d.class_id, count(*) FROM detections d JOIN micrographs"
+                f" m ON m.id = d.micrograph_id WHERE d.run_id = ?{experiment} AND d.score >= ?"
+                " GROUP BY d.micrograph_id, d.class_id", [*args, _score(min_score)]).fetchall()
+        names = self._meta.class_names
+        out = {mid: dict.fromkeys(names, 0) for mid in ids}
+        for mid, class_id, n in grouped:
+            out[mid][names[class_id - 1]] = int(n)
+        return out
+
+
+def _score(value: float) -> float:
+    score = float(value)
+    if math.isnan(score):
+        raise ProjectError("minimum score must be a number")
+    return score

@@ -1,0 +1,137 @@
+"""Detection over a project's micrographs as one detection run, committed per micrograph.
+
+The detector is any object with the facade API of :class:`temnet_app.detector.Detector`
+(``model_id``, ``scheme``, ``score_floor``, ``settings()``, ``detect(image, magnification,
+progress, cancel)``); nothing here imports TensorFlow or Qt.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+from temnet_app.core.errors import Cancelled, MicrographError, ProjectError
+from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress, scaled
+
+
+@dataclass(frozen=True)
+class SkippedMicrograph:
+    """A micrograph the job could not use, and why (shown to the user)."""
+
+    micrograph_id: Optional[int]
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What :func:`run_detection` did.
+
+    ``status`` is the run's final status: "complete", "cancelled" or "failed". ``processed``
+    lists the micrographs whose detections were stored by this call, ``already_done`` those
+    skipped because a resumed run held them already.
+    """
+
+    run_id: int
+    model_id: str
+    status: str
+    total: int
+    processed: tuple[int, ...]
+    skipped: tuple[SkippedMicrograph, ...]
+    already_done: tuple[int, ...]
+    n_detections: int
+    seconds: float
+
+
+def named_progress(progress: ProgressFn, prefix: str) -> ProgressFn:
+    """``progress`` with every message prefixed by ``prefix`` (e.g. the micrograph name)."""
+    return lambda fraction, message: progress(fraction, f"{prefix}: {message}" if message
+                                              else prefix)
+
+
+def _finish_quietly(project, run_id: int, status: str) -> None:
+    """Record ``status`` while another exception is propagating; never mask that exception."""
+    try:
+        project.finish_run(run_id, status)
+    except Exception:  # noqa: BLE001 - the original error is the one to report
+        pass
+
+
+def run_detection(project, micrographs: Sequence, detector, progress: Optional[ProgressFn] = None,
+                  cancel: Optional[CancelToken] = None,
+                  skip_done_run: Optional[int] = None) -> RunSummary:
+    """Detect virions on ``micrographs`` of ``project`` and store them in a detection run.
+
+    Each micrograph is read, passed to ``detector.detect`` at its own magnification
+    (``project.magnification(m)``), and its detections are committed at once, so a crash or
+    a cancel keeps every finished micrograph. A micrograph that cannot be found or read is
+    skipped and listed in the summary. With ``skip_done_run`` the earlier run of that id is
+    resumed: no new run is started, micrographs already stored in it are skipped, and the
+    rest are stored in it (the run must come from the same model).
+
+    Final status: "complete" after the whole list (even with skipped micrographs, unless every
+    one was skipped: then "failed"); "cancelled" when ``cancel`` fires (a cancel is NOT
+    re-raised: the summary says what was done; Ctrl-C, a ``KeyboardInterrupt``, marks the run
+    cancelled and is re-raised); "failed" on any other error, which is re-raised.
+    """
+    from temnet_app.core.micrographs import read_micrograph
+
+    progress = progress or no_progress
+    started = time.perf_counter()
+    micrographs = list(micrographs)
+    done_before: set[int] = set()
+    if skip_done_run is None:
+        run = project.start_run(detector.model_id, detector.settings(), detector.score_floor)
+    else:
+        run = project.run(skip_done_run)
+        if run.model_id != detector.model_id:
+            raise ProjectError(f"run #{run.id} was made with model {run.model_id}, not "
+                               f"{detector.model_id}; start a new run instead of resuming")
+        done_before = set(project.detected_micrograph_ids(run.id))
+        project.finish_run(run.id, "running")
+    processed: list[int] = []
+    skipped: list[SkippedMicrograph] = []
+    already: list[int] = []
+    n_detections = 0
+    n = max(1, len(micrographs))
+    status = "complete"
+    try:
+        for i, m in enumerate(micrographs):
+            check_cancel(cancel)
+            if m.id in done_before:
+                already.append(m.id)
+                continue
+            label = f"{m.name} ({i + 1}/{len(micrographs)})"
+            sub = named_progress(scaled(progress, i / n, (i + 1) / n), label)
+            sub(0.0, "reading")
+            try:
+                image = read_micrograph(project.image_path(m)).pixels
+            except (MicrographError, ProjectError, OSError) as error:
+                skipped.append(SkippedMicrograph(m.id, m.name, str(error)))
+                continue
+            detections = detector.detect(image, magnification=project.magnification(m),
+                                         progress=sub, cancel=cancel)
+            project.store_detections(run.id, m.id, detections)
+            processed.append(m.id)
+            n_detections += len(detections)
+        if skipped and not processed and not already:
+            status = "failed"
+    except Cancelled:
+        status = "cancelled"
+    except KeyboardInterrupt:
+        _finish_quietly(project, run.id, "cancelled")
+        raise
+    except BaseException:
+        _finish_quietly(project, run.id, "failed")
+        raise
+    project.finish_run(run.id, status)
+    reached = 1.0 if status != "cancelled" else (len(processed) + len(skipped) + len(already)) / n
+    progress(reached, f"detection {status}: {len(processed)} micrograph(s), "
+                      f"{n_detections} detections")
+    return RunSummary(run_id=run.id, model_id=detector.model_id, status=status,
+                      total=len(micrographs), processed=tuple(processed),
+                      skipped=tuple(skipped), already_done=tuple(already),
+                      n_detections=n_detections, seconds=time.perf_counter() - started)
+
+

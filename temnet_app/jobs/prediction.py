@@ -1,0 +1,97 @@
+"""Prediction on loose image files outside any project (``temnet predict``, ``evaluate``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional, Sequence
+
+from temnet_app.core.boxes import Detection
+from temnet_app.core.errors import MicrographError
+from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress, scaled
+from temnet_app.core.units import check_magnification
+from temnet_app.jobs.detection import named_progress
+
+
+@dataclass(frozen=True)
+class FilePrediction:
+    """Detections for one image file (``error`` set, and no detections, when it was skipped).
+
+    ``magnification_source`` is "option" (given by the caller), "file" or "default".
+    """
+
+    path: Path
+    magnification: Optional[float] = None
+    magnification_source: str = ""
+    width: int = 0
+    height: int = 0
+    detections: list[Detection] = field(default_factory=list)
+    error: Optional[str] = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def expand_paths(paths: Iterable[Any]) -> list[Path]:
+    """Image files named by ``paths``; a folder stands for its micrograph files (sorted by
+    name, not recursive). A missing path raises :class:`MicrographError`."""
+    from temnet_app.core.micrographs import is_micrograph_file
+
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted((p for p in path.iterdir() if p.is_file() and is_micrograph_file(p)),
+                           key=lambda p: p.name.lower())
+            if not found:
+                raise MicrographError(f"no micrograph files (TIFF, PNG, JPEG) in folder {path}")
+            out.extend(found)
+        elif path.exists():
+            out.append(path)
+        else:
+            raise MicrographError(f"micrograph file not found: {path}")
+    return out
+
+
+def predict_files(paths: Sequence[Any], detector, magnification: Optional[float] = None,
+                  progress: Optional[ProgressFn] = None,
+                  cancel: Optional[CancelToken] = None) -> list[FilePrediction]:
+    """Run ``detector`` on image files outside any project, one result per file in order.
+
+    The magnification is ``magnification`` when given, else the file's metadata, else
+    30,000x. An unreadable file gives a result with ``error`` set instead of stopping the job.
+    A cancel raises :class:`Cancelled` (nothing is stored, so there is nothing to keep).
+    """
+    from temnet_app.core.micrographs import read_micrograph, resolve_magnification
+
+    progress = progress or no_progress
+    if magnification is not None:
+        try:
+            magnification = check_magnification(magnification)
+        except (TypeError, ValueError) as error:
+            raise MicrographError(f"invalid magnification: {error}") from None
+    files = [Path(p) for p in paths]
+    n = max(1, len(files))
+    results: list[FilePrediction] = []
+    for i, path in enumerate(files):
+        check_cancel(cancel)
+        sub = named_progress(scaled(progress, i / n, (i + 1) / n),
+                             f"{path.name} ({i + 1}/{len(files)})")
+        sub(0.0, "reading")
+        try:
+            loaded = read_micrograph(path)
+            if magnification is not None:
+                mag, source = magnification, "option"
+            else:
+                mag, source = resolve_magnification(None, loaded.info.magnification, None)
+        except (MicrographError, OSError) as error:
+            results.append(FilePrediction(path=path, error=str(error)))
+            continue
+        detections = detector.detect(loaded.pixels, magnification=mag, progress=sub,
+                                     cancel=cancel)
+        results.append(FilePrediction(path=path, magnification=mag, magnification_source=source,
+                                      width=loaded.info.width, height=loaded.info.height,
+                                      detections=list(detections)))
+    progress(1.0, f"prediction done: {len(files)} file(s)")
+    return results

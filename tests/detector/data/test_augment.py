@@ -1,0 +1,115 @@
+"""Augmentation keeps boxes consistent with pixels; known answers for each transform."""
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from temnet_app.detector.data.augment import (  # noqa: E402
+    NO_AUGMENTATION,
+    AugmentSettings,
+    augment,
+    flip_horizontal,
+    flip_vertical,
+    gaussian_noise,
+    transpose,
+)
+
+S = 96
+
+
+def _bright_box(image: np.ndarray, threshold: float = 128.0):
+    ys, xs = np.nonzero(image > threshold)
+    return [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
+
+
+def _scene(box):
+    image = np.zeros((S, S), np.float32)
+    x1, y1, x2, y2 = box
+    image[y1:y2, x1:x2] = 255.0
+    boxes = np.zeros((4, 4), np.float32)
+    boxes[0] = box
+    ids = np.array([2, 0, 0, 0], np.int32)
+    return image, boxes, ids
+
+
+def test_deterministic_transforms_by_hand():
+    image, boxes, _ = _scene([10, 20, 30, 60])
+    # mirror left-right in a 96-px image: x -> 96 - x
+    im, b = flip_horizontal(tf.constant(image), tf.constant(boxes[:1]))
+    np.testing.assert_allclose(b.numpy(), [[66, 20, 86, 60]])
+    assert _bright_box(im.numpy()) == [66, 20, 86, 60]
+    im, b = flip_vertical(tf.constant(image), tf.constant(boxes[:1]))
+    np.testing.assert_allclose(b.numpy(), [[10, 36, 30, 76]])
+    assert _bright_box(im.numpy()) == [10, 36, 30, 76]
+    im, b = transpose(tf.constant(image[:, :, None]), tf.constant(boxes[:1]))
+    np.testing.assert_allclose(b.numpy(), [[20, 10, 60, 30]])
+    assert _bright_box(im.numpy()[:, :, 0]) == [20, 10, 60, 30]
+
+
+def test_augmented_boxes_follow_the_pixels_in_all_eight_orientations():
+    box = [10, 20, 30, 60]
+    image, boxes, ids = _scene(box)
+    seen = set()
+    # run in a tf.data map, as the pipeline does (graph mode)
+    runs = tf.data.Dataset.range(100).map(
+        lambda seed: augment(tf.constant(image), tf.constant(boxes), tf.constant(ids), seed))
+    for im, b in runs.as_numpy_iterator():
+        assert im.shape == (S, S) and im.min() >= 0.0 and im.max() <= 255.0
+        np.testing.assert_allclose(_bright_box(im), b[0])
+        assert not b[1:].any()                                  # padding stays zero
+        seen.add(tuple(int(v) for v in b[0]))
+    # a 20 x 40 box has exactly 8 images under the symmetries of the square
+    assert len(seen) == 8
+
+
+def test_same_seed_same_result_and_no_augmentation_is_identity():
+    image, boxes, ids = _scene([40, 5, 70, 25])
+    args = (tf.constant(image), tf.constant(boxes), tf.constant(ids))
+    a = augment(*args, tf.constant(7, tf.int64))
+    b = augment(*args, tf.constant(7, tf.int64))
+    np.testing.assert_array_equal(a[0].numpy(), b[0].numpy())
+    im, bx = augment(*args, tf.constant(7, tf.int64), NO_AUGMENTATION)
+    np.testing.assert_array_equal(im.numpy(), image)
+    np.testing.assert_array_equal(bx.numpy(), boxes)
+
+
+def test_noise_has_the_requested_sd():
+    settings = AugmentSettings(False, False, False, False, noise_probability=1.0,
+                               noise_sd=(5.0, 5.0), jitter_probability=0.0)
+    image = tf.fill([512, 512], 128.0)
+    out, _ = augment(image, tf.zeros([1, 4]), tf.zeros([1], tf.int32),
+                     tf.constant(3, tf.int64), settings)
+    assert float(np.std(out.numpy())) == pytest.approx(5.0, abs=0.1)
+    assert float(np.mean(out.numpy())) == pytest.approx(128.0, abs=0.1)
+
+
+def test_gaussian_noise_is_standard_normal():
+    z = gaussian_noise(tf.constant([512, 512]), tf.constant([4, 9], tf.int64)).numpy()
+    assert z.shape == (512, 512) and z.dtype == np.float32
+    assert z.mean() == pytest.approx(0.0, abs=0.01) and z.std() == pytest.approx(1.0, abs=0.01)
+    # normal: 68.27% within 1 sd, 95.45% within 2 sd (binomial sd of the fraction < 0.001)
+    assert np.mean(np.abs(z) < 1.0) == pytest.approx(0.6827, abs=0.004)
+    assert np.mean(np.abs(z) < 2.0) == pytest.approx(0.9545, abs=0.003)
+    odd = gaussian_noise(tf.constant([3, 5, 1]), tf.constant([1, 2], tf.int64))
+    assert odd.shape == (3, 5, 1)
+
+
+def test_contrast_stretch_about_the_mean_by_hand():
+    # half 100, half 200 -> mean 150; factor 1.25 -> 150 -/+ 62.5 = 87.5 / 212.5
+    settings = AugmentSettings(False, False, False, False, noise_probability=0.0,
+                               jitter_probability=1.0, brightness=0.0, contrast=(1.25, 1.25))
+    image = np.full((8, 8), 100.0, np.float32)
+    image[:, 4:] = 200.0
+    out, _ = augment(tf.constant(image), tf.zeros([1, 4]), tf.zeros([1], tf.int32),
+                     tf.constant(0, tf.int64), settings)
+    np.testing.assert_allclose(np.unique(out.numpy()), [87.5, 212.5], rtol=1e-5)
+
+
+def test_settings_are_validated():
+    with pytest.raises(ValueError):
+        AugmentSettings(noise_probability=1.5)
+    with pytest.raises(ValueError):
+        AugmentSettings(noise_sd=(3.0, 1.0))
+    with pytest.raises(ValueError):
+        AugmentSettings(contrast=(0.0, 1.0))
