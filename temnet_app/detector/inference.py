@@ -44,7 +44,8 @@ def make_card(config: DetectorConfig, name: str, version: str, training: str = "
             "date": date or _dt.date.today().isoformat(), "app_version": __version__}
 
 
-def _read_card(folder: Path) -> dict:
+def read_card(folder: Path) -> dict:
+    """The model card of ``folder`` as a dict; :class:`ModelError` when missing or invalid."""
     path = folder / CARD_FILE
     if not path.is_file():
         raise ModelError(f"model card not found: {path}")
@@ -118,7 +119,7 @@ class Detector:
         folder = Path(model_dir)
         if not folder.is_dir():
             raise ModelError(f"model folder not found: {folder}")
-        card = _read_card(folder)
+        card = read_card(folder)
         config = DetectorConfig.from_dict(card["config"])
         classes = card.get("classes", list(config.class_names))
         if list(classes) != list(config.class_names):
@@ -158,9 +159,17 @@ class Detector:
 
     @property
     def device(self) -> str:
+        """"CPU", or "GPU:0 (<name>)" when TensorFlow sees a GPU (it then runs there)."""
         import tensorflow as tf
 
-        return "GPU:0" if tf.config.list_physical_devices("GPU") else "CPU"
+        gpus = tf.config.list_physical_devices("GPU")
+        if not gpus:
+            return "CPU"
+        try:
+            name = tf.config.experimental.get_device_details(gpus[0]).get("device_name")
+        except (RuntimeError, ValueError):
+            name = None
+        return f"GPU:0 ({name})" if name else "GPU:0"
 
     @property
     def scheme(self):

@@ -2,13 +2,18 @@
 the CLI: detection over a project, prediction on loose files, statistics, the demo project and
 model lookup. Nothing here imports Qt; TensorFlow loads only when a model is loaded."""
 
+from temnet_app.jobs.adding import AddSummary, add_paths
 from temnet_app.jobs.demo import build_demo_project
-from temnet_app.jobs.detection import RunSummary, SkippedMicrograph, run_detection
-from temnet_app.jobs.models import (DEFAULT_MODEL_NAME, default_model_dir, load_detector,
-                                    resolve_model_dir)
+from temnet_app.jobs.detection import (RunSummary, SkippedMicrograph, detect_in_project,
+                                       run_detection)
+from temnet_app.jobs.importing import ImportSummary, export_report, import_annotations
+from temnet_app.jobs.models import (DEFAULT_MODEL_NAME, ModelSummary, default_model_dir,
+                                    describe_model, load_detector, resolve_model_dir)
 from temnet_app.jobs.prediction import FilePrediction, expand_paths, predict_files
 from temnet_app.jobs.statistics import load_statistics
 
-__all__ = ["DEFAULT_MODEL_NAME", "FilePrediction", "RunSummary", "SkippedMicrograph",
-           "build_demo_project", "default_model_dir", "expand_paths", "load_detector",
+__all__ = ["DEFAULT_MODEL_NAME", "AddSummary", "FilePrediction", "ImportSummary", "ModelSummary", "RunSummary",
+           "SkippedMicrograph", "add_paths", "build_demo_project", "default_model_dir",
+           "describe_model", "detect_in_project", "expand_paths", "export_report",
+           "import_annotations", "load_detector",
            "load_statistics", "predict_files", "resolve_model_dir", "run_detection"]

@@ -135,3 +135,28 @@ def run_detection(project, micrographs: Sequence, detector, progress: Optional[P
                       n_detections=n_detections, seconds=time.perf_counter() - started)
 
 
+
+
+def detect_in_project(project, micrograph_ids: Sequence[int], model=None,
+                      mode: Optional[str] = None, progress: Optional[ProgressFn] = None,
+                      cancel: Optional[CancelToken] = None,
+                      on_model_loaded=None) -> RunSummary:
+    """Load the detector in folder ``model`` (the shipped model when None; TensorFlow loads
+    here) and run :func:`run_detection` over ``micrograph_ids`` of ``project``.
+
+    ``on_model_loaded(detector)`` is called once the model is ready (the window shows the
+    compute device then). Loading takes the first 5% of the progress range."""
+    from temnet_app.jobs.models import load_detector
+
+    progress = progress or no_progress
+    ids = [int(i) for i in micrograph_ids]
+    if not ids:
+        raise ProjectError("no micrographs selected for detection")
+    micrographs = [project.micrograph(i) for i in ids]
+    progress(0.0, "loading the detector model (TensorFlow)")
+    detector = load_detector(model, mode)
+    check_cancel(cancel)
+    if on_model_loaded is not None:
+        on_model_loaded(detector)
+    return run_detection(project, micrographs, detector, progress=scaled(progress, 0.05, 1.0),
+                         cancel=cancel)

@@ -7,6 +7,7 @@ detection or evaluation actually starts; finding a folder does not.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
@@ -58,3 +59,60 @@ def load_detector(model: Optional[Any] = None, mode: Optional[str] = None):
     if mode:
         detector.config = detector.config.replace(tiling_mode=mode)
     return detector
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """What a user needs to see of a model before running it (read from its card only; no
+    TensorFlow). ``metrics`` holds lines such as "validation mAP@0.5: 95.0%"."""
+
+    folder: Path
+    name: str
+    version: str
+    classes: tuple[str, ...]
+    date: str
+    training: str
+    metrics: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+def describe_model(model: Optional[Any] = None) -> ModelSummary:
+    """The card of the model in folder ``model`` (or the shipped model) as a
+    :class:`ModelSummary`; :class:`ModelError` when the folder or its card is unusable."""
+    from temnet_app.detector import WEIGHTS_FILE, read_card
+
+    folder = resolve_model_dir(model)
+    card = read_card(folder)
+    if not (folder / WEIGHTS_FILE).is_file():
+        raise ModelError(f"weights file not found: {folder / WEIGHTS_FILE}")
+    metrics = []
+    validation = card.get("validation_metrics") or {}
+    at_half = validation.get("at_0.5") if isinstance(validation, dict) else None
+    if isinstance(at_half, dict):
+        n = validation.get("micrographs")
+        where = f" on {n} validation micrographs" if n else ""
+        metrics.append(f"mAP@0.5 {_pct(at_half.get('map'))}{where}")
+        metrics.append(f"at confidence 0.5: precision {_pct(at_half.get('precision'))}, "
+                       f"recall {_pct(at_half.get('recall'))}, F1 {_pct(at_half.get('f1'))}")
+        per_class = at_half.get("per_class") or {}
+        if per_class:
+            metrics.append("AP per class: " + ", ".join(
+                f"{name} {_pct(values.get('ap'))}" for name, values in per_class.items()
+                if isinstance(values, dict)))
+    notes = card.get("notes") or []
+    return ModelSummary(folder=folder, name=str(card["name"]), version=str(card["version"]),
+                        classes=tuple(str(c) for c in card.get("classes", [])),
+                        date=str(card.get("date", "")), training=str(card.get("training", "")),
+                        metrics=tuple(metrics),
+                        notes=tuple(str(n) for n in notes) if isinstance(notes, list) else ())
+
+
+def _pct(value) -> str:
+    try:
+        return f"{float(value) * 100:.1f}%"
+    except (TypeError, ValueError):
+        return "-"

@@ -125,6 +125,23 @@ class Project:
     def __repr__(self) -> str:
         return f"Project({str(self.path)!r}{', closed' if self.closed else ''})"
 
+    def save_copy(self, target) -> Path:
+        """Write a consistent copy of the project to ``target`` (a new ``.temnet`` file,
+        atomically); the open project stays the one in use. Image paths stay valid from the
+        copy's folder too (each micrograph also remembers its absolute path)."""
+        target = absolute(Path(target))
+        if target.suffix.lower() != PROJECT_SUFFIX:
+            raise ProjectError(f"a project file name must end in {PROJECT_SUFFIX}: "
+                               f"{target.name}")
+        if target == self.path:
+            raise ProjectError("choose another file name: this is the open project")
+        try:
+            with atomic_path(target) as tmp, self._store.reading() as conn:
+                schema.backup_to(conn, tmp)
+        except (OSError, sqlite3.Error) as exc:
+            raise ProjectError(f"cannot save a copy to {target}: {exc}") from exc
+        return target
+
     def subscribe(self, callback: Callable[[ChangeEvent], None]) -> Callable[[], None]:
         """Call ``callback(event)`` after each committed change; returns the unsubscribe
         function. Callbacks run in the writing thread; an exception in one is logged."""
@@ -299,3 +316,14 @@ class Project:
         """Per processed micrograph of the run, detections per class name with score >=
         ``min_score`` (zeros included), counted in SQL."""
         return self._runs.detection_counts(run_id, min_score, experiment_id)
+
+    def latest_runs(self) -> dict[int, int]:
+        """``{micrograph_id: run_id}``: the newest run holding each detected micrograph."""
+        return self._runs.latest_runs()
+
+    def latest_scores(self, micrograph_ids: Optional[Sequence[int]] = None
+                      ) -> tuple[dict[int, int], np.ndarray]:
+        """The newest run of each micrograph and its detections as ``(N, 3)`` rows of
+        ``micrograph_id, class_id, score`` (see :meth:`.runs.Runs.latest_scores`)."""
+        return self._runs.latest_scores(micrograph_ids)
+

@@ -165,6 +165,39 @@ class Runs:
             out[mid][names[class_id - 1]] = int(n)
         return out
 
+    def latest_runs(self) -> dict[int, int]:
+        """For every micrograph stored in some run, the newest such run (highest id)."""
+        with self._store.reading() as conn:
+            rows = conn.execute("SELECT micrograph_id, max(run_id) FROM run_micrographs "
+                                "GROUP BY micrograph_id").fetchall()
+        return {int(mid): int(run_id) for mid, run_id in rows}
+
+    def latest_scores(self, micrograph_ids: Optional[Sequence[int]] = None
+                      ) -> tuple[dict[int, int], np.ndarray]:
+        """The newest run of each micrograph (all, or ``micrograph_ids``) and that run's
+        detections as one ``(N, 3)`` float64 array of ``micrograph_id, class_id, score``,
+        sorted by micrograph id then descending score. What the window counts at a threshold
+        without touching the database again."""
+        with self._store.reading() as conn:
+            latest = ("SELECT micrograph_id, max(run_id) AS run_id FROM run_micrographs "
+                      "GROUP BY micrograph_id")
+            args: list = []
+            if micrograph_ids is not None:
+                ids = [int(i) for i in micrograph_ids]
+                if not ids:
+                    return {}, np.zeros((0, 3))
+                latest = (f"SELECT micrograph_id, max(run_id) AS run_id FROM run_micrographs "
+                          f"WHERE micrograph_id IN ({','.join('?' * len(ids))}) "
+                          f"GROUP BY micrograph_id")
+                args = ids
+            runs = dict(conn.execute(latest, args).fetchall())
+            rows = conn.execute(
+                f"SELECT d.micrograph_id, d.class_id, d.score FROM detections d JOIN ({latest}) "
+                "l ON l.micrograph_id = d.micrograph_id AND l.run_id = d.run_id "
+                "ORDER BY d.micrograph_id, d.score DESC", args).fetchall()
+        return ({int(k): int(v) for k, v in runs.items()},
+                np.array(rows, dtype=np.float64).reshape(-1, 3))
+
 
 def _score(value: float) -> float:
     score = float(value)

@@ -1,5 +1,5 @@
 """Project data: class names, manual boxes and counts, detection runs and detections, and two
-users of one project file at once (temnet_app.core.project.data)."""
+users of one project file at once (temnet_app.core.project: meta, manual, runs)."""
 
 import threading
 
