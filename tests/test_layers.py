@@ -1,5 +1,6 @@
 """The layering rule of DESIGN.md: core and the simulator import without Qt and TensorFlow, the
-detector without Qt, the jobs without Qt and (at module level) without TensorFlow."""
+detector without Qt, the jobs without Qt and (at module level) without TensorFlow, the GUI's
+modules without TensorFlow (it loads in the detection worker, after the window is up)."""
 
 import subprocess
 import sys
@@ -32,6 +33,7 @@ BLOCKER = textwrap.dedent(
         ("temnet_app.simulator", ["PySide6", "tensorflow", "keras"]),
         ("temnet_app.detector", ["PySide6"]),
         ("temnet_app.jobs", ["PySide6", "tensorflow", "keras"]),
+        ("temnet_app.gui", ["tensorflow", "keras"]),
     ],
 )
 def test_package_imports_with_forbidden_libraries_blocked(package, blocked):

@@ -1,1 +1,2 @@
-"""PySide6 desktop interface. The only layer that imports Qt."""
+"""The PySide6 desktop window: the only layer that imports Qt. It never imports TensorFlow
+itself; detection runs through :mod:`temnet_app.jobs` in a worker thread."""

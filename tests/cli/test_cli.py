@@ -19,14 +19,14 @@ def test_version_and_help_list_commands():
     assert result.returncode == 0 and __version__ in result.stdout
     result = run_cli("--help")
     assert result.returncode == 0
-    for command in ("demo", "open"):
+    for command in ("demo", "open", "info"):
         assert command in result.stdout
 
 
 def test_every_command_module_has_help_line():
     parser = build_parser()
     choices = parser._subparsers._group_actions[0].choices
-    assert {"demo", "open"} <= set(choices)
+    assert {"demo", "open", "info"} <= set(choices)
     for name, sub in choices.items():
         assert sub.description and "\n" not in sub.description, name
 
@@ -46,3 +46,20 @@ def test_bare_path_runs_default_open_command(tmp_path, capsys):
 def test_unknown_option_is_usage_error():
     result = run_cli("demo", "--no-such-flag")
     assert result.returncode == 2 and "unrecognized arguments" in result.stderr
+
+
+def test_info_prints_the_project_summary(tmp_path):
+    from temnet_app.core.project import Project
+
+    with Project.create(tmp_path / "p.temnet") as project:
+        project.add_experiment("WT")
+    result = run_cli("info", str(tmp_path / "p.temnet"))
+    assert result.returncode == 0, result.stderr
+    assert "WT: 0 micrographs" in result.stdout and "detection runs: 0" in result.stdout
+    result = run_cli("info", str(tmp_path / "missing.temnet"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+
+
+def test_open_refuses_a_folder_in_one_line(tmp_path, capsys):
+    assert main(["open", str(tmp_path)]) == 2
+    assert "is a folder, not a project file" in capsys.readouterr().err

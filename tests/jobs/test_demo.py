@@ -54,7 +54,7 @@ def test_demo_class_mix_follows_its_conditions(demo):
     assert counts["IN N184L"][1] > 0.5                      # mostly eccentric
 
 
-def test_demo_is_built_once_and_cli_opens_it(demo):
+def test_demo_is_built_once_and_cli_summarises_it(demo):
     path, _ = demo
     before = path.stat().st_mtime_ns
     assert build_demo_project(path) == path
@@ -62,7 +62,7 @@ def test_demo_is_built_once_and_cli_opens_it(demo):
     run = subprocess.run([sys.executable, "-m", "temnet_app", "demo", "--out", str(path)],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0 and "already exists" in run.stdout
-    run = subprocess.run([sys.executable, "-m", "temnet_app", str(path)],
+    run = subprocess.run([sys.executable, "-m", "temnet_app", "info", str(path)],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "PR D25A: 3 micrographs" in run.stdout

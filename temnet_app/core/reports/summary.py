@@ -1,4 +1,4 @@
-"""A plain-text summary of a project, for the CLI (``temnet open``) and logs."""
+"""A plain-text summary of a project, for the CLI (``temnet info``) and logs."""
 
 from __future__ import annotations
 

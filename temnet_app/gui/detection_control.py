@@ -1,0 +1,104 @@
+"""What the Run menu does: detection over the selection, an experiment or the whole project
+in a worker thread (TensorFlow loads there, at the first run), cancel, and the model choice.
+Each micrograph's boxes reach the browser and the viewer as soon as they are committed
+(through the session's project events)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from PySide6.QtCore import QObject, Signal
+
+from temnet_app.core.errors import ModelError
+from temnet_app.gui.dialogs.messages import show_error, show_list
+from temnet_app.gui.dialogs.model_dialog import ModelDialog
+from temnet_app.gui.session import Session
+from temnet_app.gui.settings import AppSettings
+from temnet_app.gui.workers import JobRunner
+from temnet_app.jobs import describe_model, detect_in_project
+
+
+class DetectionControl(QObject):
+    """Starts and cancels detection runs and remembers the model."""
+
+    deviceKnown = Signal(str)       # "CPU" or the GPU, once TensorFlow has loaded the model
+    modelChanged = Signal(str)      # the model's id (name@version) for the status bar
+    message = Signal(str)
+    finished = Signal(object)       # the RunSummary, or None after a failure
+
+    def __init__(self, window, session: Session, settings: AppSettings,
+                 runner: JobRunner) -> None:
+        super().__init__(window)
+        self.window, self.session, self.settings, self.runner = window, session, settings, runner
+        self.last_summary = None
+        self.last_notice = None
+
+    # ----------------------------------------------------------------- model
+    def model_id(self) -> str:
+        try:
+            return describe_model(self.settings.model_dir()).model_id
+        except ModelError:
+            return "no usable model"
+
+    def choose_model(self) -> bool:
+        """Show the model dialog (modal); True when a model was accepted."""
+        dialog = ModelDialog(self.settings.model_dir(), self.window)
+        if dialog.exec() != ModelDialog.DialogCode.Accepted:
+            return False
+        self.settings.set_model_dir(dialog.folder)
+        self.modelChanged.emit(self.model_id())
+        return True
+
+    # ----------------------------------------------------------------- running
+    def detect(self, micrograph_ids: list[int], scope: str) -> bool:
+        """Start a run over ``micrograph_ids``; ``scope`` names them for the user."""
+        project = self.session.project
+        if project is None:
+            return False
+        if not micrograph_ids:
+            show_error(self.window, "Nothing to detect", "Select micrographs or an experiment "
+                       "in the project browser first.")
+            return False
+        if self.runner.running:
+            show_error(self.window, "Busy", f"Wait for “{self.runner.name}” to finish or "
+                       "cancel it first.")
+            return False
+        if not self.settings.model_confirmed() and not self.choose_model():
+            return False
+        model: Optional[Path] = self.settings.model_dir()
+        worker = self.runner.start(f"detection in {scope}", detect_in_project, project,
+                                   list(micrograph_ids), model,
+                                   on_model_loaded=lambda d: self.deviceKnown.emit(d.device))
+        worker.succeeded.connect(self._done)
+        worker.failed.connect(self._failed)
+        worker.cancelled.connect(lambda: self.message.emit("Detection cancelled"))
+        self.message.emit(f"Detecting in {scope} ({len(micrograph_ids)} micrographs)…")
+        return True
+
+    def cancel(self) -> None:
+        if self.runner.running:
+            self.runner.cancel()
+            self.message.emit(f"Cancelling {self.runner.name}…")
+
+    def _done(self, summary) -> None:
+        self.last_summary = summary
+        text = (f"Detection {summary.status}: {len(summary.processed)} of {summary.total} "
+                f"micrographs, {summary.n_detections} detections stored in run "
+                f"#{summary.run_id} ({summary.seconds:.1f} s)")
+        self.message.emit(text)
+        if summary.skipped:
+            self.last_notice = show_list(
+                self.window, "Micrographs skipped",
+                f"{text}. These micrographs could not be read and were skipped:",
+                [f"{s.name}: {s.reason}" for s in summary.skipped])
+            for s in summary.skipped:
+                if s.micrograph_id is not None:
+                    self.session.mark_problem(s.micrograph_id, s.reason)
+        self.finished.emit(summary)
+
+    def _failed(self, message: str, details: str) -> None:
+        self.last_summary = None
+        show_error(self.window, "Detection failed", message, details)
+        self.message.emit("Detection failed")
+        self.finished.emit(None)

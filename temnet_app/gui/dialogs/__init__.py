@@ -1,0 +1,1 @@
+"""Dialogs: messages and errors, the model chooser, magnification, about and shortcuts."""

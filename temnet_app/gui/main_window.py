@@ -1,0 +1,289 @@
+"""The main window: wiring only. It builds the panels, docks, menus, toolbar and status bar,
+binds the action table to the controllers, and forwards signals between them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressBar,
+                               QPushButton, QStackedWidget, QToolBar, QToolButton)
+
+from temnet_app.gui.actions import MENUS, Actions
+from temnet_app.gui.app import APP_NAME
+from temnet_app.gui.browser import BrowserPanel
+from temnet_app.gui.browser.panel import dropped_paths
+from temnet_app.gui.detection_control import DetectionControl
+from temnet_app.gui.dialogs.about import ShortcutsDialog, show_about
+from temnet_app.gui.project_control import ProjectControl
+from temnet_app.gui.session import Session
+from temnet_app.gui.settings import AppSettings
+from temnet_app.gui.start_page import StartPage
+from temnet_app.gui.stats import CountsPanel
+from temnet_app.gui.threshold import ThresholdSlider
+from temnet_app.gui.viewer import ViewerPanel
+from temnet_app.gui.workers import JobRunner
+
+
+class MainWindow(QMainWindow):
+    """Project browser (left), micrograph viewer (centre), class counts (right)."""
+
+    def __init__(self, settings: Optional[AppSettings] = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.settings = settings or AppSettings()
+        self.session = Session(self.settings.threshold(), self)
+        self.detection_runner, self.task_runner = JobRunner(self), JobRunner(self)
+        self.actions = Actions(self)
+        self.projects = ProjectControl(self, self.session, self.settings, self.task_runner)
+        self.detection = DetectionControl(self, self.session, self.settings,
+                                          self.detection_runner)
+        self.start_page, self.viewer = StartPage(self), ViewerPanel(self.session, self)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.start_page)
+        self.stack.addWidget(self.viewer)
+        self.setCentralWidget(self.stack)
+        self.browser = BrowserPanel(self.session, self)
+        self.counts = CountsPanel(self.session, self)
+        self.browser_dock = self._dock("browserDock", "Project", self.browser,
+                                       Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.counts_dock = self._dock("countsDock", "Counts", self.counts,
+                                      Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.splitDockWidget(self.browser_dock, self.counts_dock, Qt.Orientation.Vertical)
+        self.threshold = ThresholdSlider(self.session.threshold, self)
+        self._build_menus_and_toolbar()
+        self._build_status_bar()
+        self._bind()
+        self._connect()
+        self.resize(1500, 920)
+        self.resizeDocks([self.browser_dock], [470], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.browser_dock, self.counts_dock], [600, 240],
+                         Qt.Orientation.Vertical)
+        self._default_state = self.saveState()
+        geometry, state = self.settings.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        self.setAcceptDrops(True)
+        self._refresh()
+
+    # ----------------------------------------------------------------- building
+    def _dock(self, name: str, title: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_menus_and_toolbar(self) -> None:
+        for title in MENUS:
+            menu = self.menuBar().addMenu(f"&{title}")
+            for action in self.actions.in_menu(title):
+                menu.addAction(action)
+                if action.objectName() in ("action_save_copy", "action_export",
+                                           "action_close_project", "action_next",
+                                           "action_show_labels", "action_cancel"):
+                    menu.addSeparator()
+            if title == "View":
+                menu.addSeparator()
+                menu.addAction(self.browser_dock.toggleViewAction())
+                menu.addAction(self.counts_dock.toggleViewAction())
+        bar = QToolBar("Main", self)
+        bar.setObjectName("mainToolBar")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for key in ("open", "add_folder", None, "detect_selection", "detect_experiment",
+                    "cancel", None, "fit", "actual", None):
+            bar.addSeparator() if key is None else bar.addAction(self.actions[key])
+        bar.addWidget(self.threshold)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.browser.context_actions = [self.actions[k] if k else None for k in (
+            "detect_selection", "detect_experiment", None, "add_folder", "add_files",
+            "new_experiment", "rename", "magnification", "remove")]
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setFixedWidth(220)
+        self.progress_bar.setVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setVisible(False)
+        self.counts_label = QLabel()
+        self.counts_label.setObjectName("statusCounts")
+        self.device_label = QLabel("Compute: TensorFlow not loaded yet")
+        self.device_label.setToolTip("TensorFlow loads at the first detection; it uses the GPU "
+                                     "when it sees one, else the CPU")
+        self.model_button = QToolButton()
+        self.model_button.setAutoRaise(True)
+        self.model_button.setToolTip("Detector model (click to choose)")
+        for widget in (self.progress_bar, self.cancel_button, self.counts_label,
+                       self.device_label, self.model_button):
+            status.addPermanentWidget(widget)
+
+    def _bind(self) -> None:
+        a, p, d, v = self.actions, self.projects, self.detection, self.viewer
+        b = self.browser
+        for key, handler in {
+            "new": p.ask_new, "open": p.ask_open, "open_demo": p.open_demo,
+            "save_copy": p.save_copy, "add_folder": p.ask_add_folder,
+            "add_files": lambda: p.ask_add_files(b.current_experiment_id()),
+            "import": p.ask_import, "export": p.ask_export,
+            "close_project": self.close_project, "quit": self.close,
+            "new_experiment": p.new_experiment, "rename": b.rename_current,
+            "remove": lambda: p.remove(b.selected_micrograph_ids(), b.current_experiment_id(),
+                                       b.current_is_experiment()),
+            "magnification": lambda: p.set_magnification(
+                None if b.current_is_experiment() else self.session.current_id,
+                b.current_experiment_id()),
+            "fit": v.view.fit, "actual": v.view.actual_size, "zoom_in": v.view.zoom_in,
+            "zoom_out": v.view.zoom_out, "previous": lambda: v.step(-1),
+            "next": lambda: v.step(1), "reset_layout": self.reset_layout,
+            "detect_selection": lambda: d.detect(b.selected_micrograph_ids(), "the selection"),
+            "detect_experiment": self.detect_experiment,
+            "detect_project": lambda: d.detect(list(self.session.by_id), "the whole project"),
+            "cancel": self.cancel_jobs, "choose_model": d.choose_model,
+            "shortcuts": lambda: ShortcutsDialog(a.shortcut_rows(), self).open(),
+            "log_folder": p.open_log_folder, "about": lambda: show_about(self),
+            "show_predicted": lambda on: v.set_layers(predicted=on),
+            "show_manual": lambda on: v.set_layers(manual=on),
+            "show_labels": lambda on: v.set_layers(labels=on),
+        }.items():
+            a.bind(key, handler)
+
+    def _connect(self) -> None:
+        s = self.session
+        s.projectChanged.connect(self._refresh)
+        s.currentChanged.connect(lambda _: self._refresh())
+        s.countsChanged.connect(self._update_counts_label)
+        s.thresholdChanged.connect(self.threshold.set_value)
+        self.threshold.valueChanged.connect(s.set_threshold)
+        self.browser.tree.pathsDropped.connect(self._add_dropped)
+        self.browser.model.renameFailed.connect(
+            lambda text: self.projects.message.emit(f"Rename refused: {text}"))
+        self.counts.classToggled.connect(self.viewer.set_class_visible)
+        self.start_page.newRequested.connect(self.projects.ask_new)
+        self.start_page.openRequested.connect(self.projects.ask_open)
+        self.start_page.demoRequested.connect(self.projects.open_demo)
+        self.start_page.recentChosen.connect(self.projects.open_path)
+        self.cancel_button.clicked.connect(self.cancel_jobs)
+        self.model_button.clicked.connect(self.detection.choose_model)
+        for control in (self.projects, self.detection):
+            control.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        self.detection.deviceKnown.connect(lambda d: self.device_label.setText(f"Compute: {d}"))
+        self.detection.modelChanged.connect(lambda m: self.model_button.setText(f"Model: {m}"))
+        for runner in (self.detection_runner, self.task_runner):
+            runner.started.connect(self._job_started)
+            runner.progressed.connect(self._job_progress)
+            runner.stopped.connect(self._job_stopped)
+        self.model_button.setText(f"Model: {self.detection.model_id()}")
+
+    # ----------------------------------------------------------------- state
+    def _refresh(self) -> None:
+        project = self.session.project
+        self.setWindowTitle(f"{project.path.name} — {APP_NAME}" if project else APP_NAME)
+        self.stack.setCurrentWidget(self.viewer if project else self.start_page)
+        if project is None:
+            self.start_page.set_recent(self.settings.recent_projects())
+        running = self.detection_runner.running or self.task_runner.running
+        self.actions.update(project=project is not None,
+                            micrograph=self.viewer.view.has_image, running=running)
+        self._update_counts_label()
+
+    def _update_counts_label(self) -> None:
+        m = self.session.current()
+        counts = self.session.counts(m.id) if m is not None else None
+        names = self.session.project.class_names if self.session.project else ()
+        if counts is None:
+            self.counts_label.setText("" if m is None else f"{m.name}: not detected yet")
+            return
+        parts = " · ".join(f"{n} {int(c)}" for n, c in zip(names, counts))
+        self.counts_label.setText(f"{m.name}: {int(counts.sum())} virions ({parts}) at "
+                                  f"≥ {self.session.threshold:.2f}")
+
+    def _job_started(self, name: str) -> None:
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat(f"{name}: %p%")
+        self.progress_bar.setVisible(True)
+        self.cancel_button.setVisible(True)
+        self._refresh()
+
+    def _job_progress(self, fraction: float, message: str) -> None:
+        self.progress_bar.setValue(int(round(fraction * 1000)))
+        self.progress_bar.setToolTip(message)
+        self.statusBar().showMessage(message)
+
+    def _job_stopped(self, name: str) -> None:
+        busy = self.detection_runner.running or self.task_runner.running
+        self.progress_bar.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        self._refresh()
+
+    # ----------------------------------------------------------------- commands
+    def open_initial(self, project: Optional[Path]) -> None:
+        """Open ``project``, else the last project if it still exists, else the start page."""
+        target = project or self.settings.last_project()
+        if target is not None and (project is not None or Path(target).exists()):
+            self.projects.open_path(Path(target))
+        self._refresh()
+
+    def detect_experiment(self) -> None:
+        eid = self.browser.current_experiment_id()
+        name = next((e.name for e in self.session.experiments if e.id == eid), "")
+        self.detection.detect([m.id for m in self.session.micrographs.get(eid, [])],
+                              f"experiment {name}")
+
+    def cancel_jobs(self) -> None:
+        self.detection.cancel()
+        self.task_runner.cancel()
+
+    def _stop_jobs(self, question: str) -> bool:
+        """If a job runs: ask, then cancel and wait for it. False when the user says no."""
+        runners = [r for r in (self.detection_runner, self.task_runner) if r.running]
+        if not runners:
+            return True
+        names = " and ".join(r.name for r in runners)
+        answer = QMessageBox.question(self, APP_NAME, f"{names.capitalize()} is running. "
+                                      f"{question} Finished micrographs are kept.")
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        for runner in runners:
+            runner.cancel_and_wait()
+        return True
+
+    def close_project(self) -> None:
+        if self._stop_jobs("Cancel it and close the project?"):
+            self.projects.close_project()
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state)
+        for dock in (self.browser_dock, self.counts_dock):
+            dock.setFloating(False)
+            dock.show()
+
+    def _add_dropped(self, paths: list, experiment_id: int) -> None:
+        self.projects.add_paths(paths, None if experiment_id == -1 else experiment_id)
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = dropped_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.projects.add_paths(paths, self.browser.current_experiment_id())
+
+    def closeEvent(self, event) -> None:
+        if not self._stop_jobs("Cancel it and quit?"):
+            event.ignore()
+            return
+        self.settings.set_window_state(self.saveGeometry(), self.saveState())
+        self.settings.set_threshold(self.session.threshold)
+        self.settings.sync()
+        self.session.close()
+        event.accept()

@@ -1,0 +1,284 @@
+"""What the File and Project menus do: create, open, copy and close projects; add folders and
+files (in a worker, with progress); import annotations; export the report; edit experiments
+and magnifications. Errors go to dialogs; nothing here blocks the window for long work."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Optional, Sequence
+
+from PySide6.QtCore import QObject, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+
+from temnet_app.core.errors import TemnetError
+from temnet_app.core.project import PROJECT_SUFFIX, Project
+from temnet_app.gui.app import data_dir, log_dir
+from temnet_app.gui.dialogs.messages import show_error, show_list
+from temnet_app.gui.session import Session
+from temnet_app.gui.settings import AppSettings
+from temnet_app.gui.workers import JobRunner
+from temnet_app.jobs import add_paths, build_demo_project, export_report, import_annotations
+
+PROJECT_FILTER = f"TEMNet projects (*{PROJECT_SUFFIX})"
+_log = logging.getLogger(__name__)
+
+
+class ProjectControl(QObject):
+    """Handlers of the project commands; ``window`` parents the dialogs."""
+
+    opened = Signal(Path)
+    message = Signal(str)          # a line for the status bar
+
+    def __init__(self, window: QWidget, session: Session, settings: AppSettings,
+                 runner: JobRunner) -> None:
+        super().__init__(window)
+        self.window, self.session, self.settings, self.runner = window, session, settings, runner
+        self._pending_add: Optional[tuple[list[Path], Optional[int]]] = None
+        self.last_notice = None
+
+    # ----------------------------------------------------------------- open / close
+    def open_path(self, path: Path) -> bool:
+        """Open ``path``; a dialog explains when it is not a usable TEMNet project."""
+        path = Path(path)
+        try:
+            self.session.open(path)
+        except (TemnetError, OSError) as error:
+            show_error(self.window, "Cannot open project", f"{path.name} cannot be opened.",
+                       str(error))
+            if not path.exists():
+                self.settings.forget_recent(path)
+            return False
+        self.settings.add_recent(path)
+        self.opened.emit(path)
+        self.message.emit(f"Opened {path}")
+        return True
+
+    def ask_open(self) -> None:
+        start = str(self.settings.last_project().parent) if self.settings.last_project() else ""
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open project", start,
+                                              PROJECT_FILTER)
+        if path:
+            self.open_path(Path(path))
+
+    def ask_new(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self.window, "New project", "", PROJECT_FILTER)
+        if not path:
+            return False
+        return self.create(Path(path))
+
+    def create(self, path: Path) -> bool:
+        if path.suffix.lower() != PROJECT_SUFFIX:
+            path = path.with_name(path.name + PROJECT_SUFFIX)
+        try:
+            Project.create(path).close()
+        except TemnetError as error:
+            show_error(self.window, "Cannot create project", str(error))
+            return False
+        return self.open_path(path)
+
+    def demo_path(self) -> Path:
+        return data_dir() / "demo" / "demo.temnet"
+
+    def open_demo(self) -> None:
+        path = self.demo_path()
+        if path.exists():
+            self.open_path(path)
+            return
+        if self.runner.running:
+            self.message.emit("Wait for the running job to finish first")
+            return
+        worker = self.runner.start("demo", build_demo_project, path)
+        worker.succeeded.connect(lambda _: self.open_path(path))
+        worker.failed.connect(lambda msg, details: show_error(
+            self.window, "Cannot build the demo project", msg, details))
+
+    def close_project(self) -> None:
+        self.session.close()
+        self.message.emit("Project closed")
+
+    def save_copy(self) -> None:
+        project = self.session.project
+        if project is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save a copy of the project",
+                                              str(project.folder), PROJECT_FILTER)
+        if path:
+            self.save_copy_to(Path(path))
+
+    def save_copy_to(self, path: Path) -> Optional[Path]:
+        if path.suffix.lower() != PROJECT_SUFFIX:
+            path = path.with_name(path.name + PROJECT_SUFFIX)
+        try:
+            written = self.session.project.save_copy(path)
+        except TemnetError as error:
+            show_error(self.window, "Cannot save a copy", str(error))
+            return None
+        self.message.emit(f"Saved a copy as {written}")
+        return written
+
+    # ----------------------------------------------------------------- adding micrographs
+    def ask_add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, "Add a folder of micrographs")
+        if folder:
+            self.add_paths([Path(folder)], None)
+
+    def ask_add_files(self, experiment_id: Optional[int]) -> None:
+        if experiment_id is None:
+            show_error(self.window, "Add files", "Select the experiment to add the files to "
+                       "first (or create one with Project > New experiment).")
+            return
+        files, _ = QFileDialog.getOpenFileNames(
+            self.window, "Add micrographs", "", "Micrographs (*.tif *.tiff *.png *.jpg *.jpeg)")
+        if files:
+            self.add_paths([Path(f) for f in files], experiment_id)
+
+    def add_paths(self, paths: Sequence[Path], experiment_id: Optional[int]) -> None:
+        """Folders become experiments, files join ``experiment_id``; read in a worker."""
+        paths = [Path(p) for p in paths]
+        if not paths:
+            return
+        if self.session.project is None:
+            if not self.ask_new():
+                return
+        if self.runner.running:
+            show_error(self.window, "Busy", f"Wait for “{self.runner.name}” to finish, then "
+                       "drop the micrographs again.")
+            return
+        worker = self.runner.start("adding micrographs", add_paths, self.session.project, paths,
+                                   experiment_id)
+        worker.succeeded.connect(self._added)
+        worker.failed.connect(lambda msg, details: show_error(
+            self.window, "Cannot add micrographs", msg, details))
+
+    def _added(self, summary) -> None:
+        added = len(summary.added)
+        text = f"Added {added} micrograph(s)"
+        if summary.experiments:
+            text += " in " + ", ".join(e.name for e in summary.experiments)
+        if summary.cancelled:
+            text += " (cancelled; what was read before is kept)"
+        self.message.emit(text)
+        if summary.skipped:
+            self.last_notice = show_list(
+                self.window, "Some files were not added",
+                f"{text}. {len(summary.skipped)} item(s) were skipped:",
+                [f"{path.name}: {reason}" for path, reason in summary.skipped])
+
+    # ----------------------------------------------------------------- experiments
+    def new_experiment(self) -> None:
+        name, ok = QInputDialog.getText(self.window, "New experiment", "Name:")
+        if ok and name.strip():
+            try:
+                self.session.project.add_experiment(name)
+            except TemnetError as error:
+                show_error(self.window, "Cannot add the experiment", str(error))
+
+    def remove(self, micrograph_ids: list[int], experiment_id: Optional[int],
+               whole_experiment: bool) -> None:
+        project = self.session.project
+        if project is None:
+            return
+        if whole_experiment and experiment_id is not None:
+            experiment = project.experiment(experiment_id)
+            what = f"experiment “{experiment.name}” with its micrographs, manual data and " \
+                   f"detections"
+        elif micrograph_ids:
+            what = f"{len(micrograph_ids)} micrograph(s) with their manual data and detections"
+        else:
+            return
+        answer = QMessageBox.question(self.window, "Remove from project",
+                                      f"Remove {what} from the project? The image files stay "
+                                      f"on disk.")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            if whole_experiment and experiment_id is not None:
+                project.remove_experiment(experiment_id)
+            else:
+                for mid in micrograph_ids:
+                    project.remove_micrograph(mid)
+        except TemnetError as error:
+            show_error(self.window, "Cannot remove", str(error))
+
+    def set_magnification(self, micrograph_id: Optional[int],
+                          experiment_id: Optional[int]) -> None:
+        """Ask for the magnification of one micrograph (override) or of an experiment; 0
+        clears it (the file's value, then the experiment's, then 30,000x apply)."""
+        project = self.session.project
+        if project is None:
+            return
+        if micrograph_id is not None and micrograph_id != -1:
+            micrograph = project.micrograph(micrograph_id)
+            current, source = project.magnification_and_source(micrograph)
+            label = (f"Magnification of {micrograph.name} (now {current:,.0f}x from "
+                     f"{source}).\n0 clears the override.")
+            value, ok = QInputDialog.getDouble(self.window, "Magnification", label, current,
+                                               0, 1_000_000, 0)
+            if ok:
+                self._store_mag(lambda v: project.set_magnification_override(micrograph_id, v),
+                                value)
+        elif experiment_id is not None:
+            experiment = project.experiment(experiment_id)
+            current = experiment.magnification or 0.0
+            label = (f"Magnification for the micrographs of {experiment.name} whose files do "
+                     f"not state one.\n0 clears it (30,000x is then the default).")
+            value, ok = QInputDialog.getDouble(self.window, "Magnification", label, current,
+                                               0, 1_000_000, 0)
+            if ok:
+                self._store_mag(lambda v: project.update_experiment(experiment_id,
+                                                                    magnification=v), value)
+
+    def _store_mag(self, store, value: float) -> None:
+        try:
+            store(None if value == 0 else value)
+        except TemnetError as error:
+            show_error(self.window, "Invalid magnification", str(error))
+
+    # ----------------------------------------------------------------- import / export
+    def ask_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Import annotations", str(self.session.project.folder),
+            "Annotations (*.csv *.json);;VIA or counts CSV (*.csv);;COCO JSON (*.json)")
+        if path:
+            self.import_file(Path(path))
+
+    def import_file(self, path: Path):
+        try:
+            summary = import_annotations(self.session.project, path)
+        except (TemnetError, OSError) as error:
+            show_error(self.window, "Cannot import", f"{path.name} could not be imported.",
+                       str(error))
+            return None
+        self.message.emit(summary.describe())
+        problems = [f"{n}: matches no micrograph" for n in summary.unmatched] + \
+                   [f"{n}: matches several micrographs" for n in summary.ambiguous]
+        if problems:
+            self.last_notice = show_list(self.window, "Import", summary.describe() + ".",
+                                         problems)
+        return summary
+
+    def ask_export(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, "Export the report to a folder",
+                                                  str(self.session.project.folder))
+        if folder:
+            self.export_to(Path(folder))
+
+    def export_to(self, folder: Path) -> None:
+        if self.runner.running:
+            show_error(self.window, "Busy", f"Wait for “{self.runner.name}” to finish.")
+            return
+        worker = self.runner.start("exporting the report", export_report, self.session.project,
+                                   folder, self.session.threshold)
+        worker.succeeded.connect(lambda paths: self.message.emit(
+            f"Report written to {folder} ({', '.join(p.name for p in paths.values())})"))
+        worker.failed.connect(lambda msg, details: show_error(
+            self.window, "Cannot export the report", msg, details))
+
+    # ----------------------------------------------------------------- help
+    def open_log_folder(self) -> None:
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.message.emit(f"The log folder is {folder}")

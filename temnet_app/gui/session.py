@@ -1,0 +1,202 @@
+"""The open project as the window sees it: the project, its experiments and micrographs, the
+detection counts at the confidence threshold, the current micrograph, and which image files
+could not be read. Panels observe it through signals and never query each other.
+
+Project change callbacks arrive in the thread that wrote (a detection worker); they are
+forwarded here through a queued signal, so every slot below runs in the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+
+from temnet_app.core.analysis import DetectionIndex
+from temnet_app.core.project import ChangeEvent, Experiment, Micrograph, Project
+
+THRESHOLD_SETTING = "threshold"
+_log = logging.getLogger(__name__)
+
+
+class Session(QObject):
+    """One open project (or none) and the view state shared by the panels."""
+
+    projectChanged = Signal()              # opened, closed
+    structureChanged = Signal()            # experiments / micrographs added, removed, renamed
+    countsChanged = Signal()               # threshold moved or detections stored
+    detectionsStored = Signal(list)        # micrograph ids whose detections were stored
+    manualChanged = Signal(list)           # micrograph ids whose manual data changed
+    thresholdChanged = Signal(float)
+    currentChanged = Signal(int)           # micrograph id, -1 for none
+    problemsChanged = Signal()             # unreadable / missing files found or cleared
+    _event = Signal(object)
+
+    def __init__(self, threshold: float = 0.5, parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        self.project: Optional[Project] = None
+        self.index: Optional[DetectionIndex] = None
+        self.threshold = float(threshold)
+        self.current_id = -1
+        self.experiments: list[Experiment] = []
+        self.micrographs: dict[int, list[Micrograph]] = {}
+        self.by_id: dict[int, Micrograph] = {}
+        self.annotated: set[int] = set()
+        self.problems: dict[int, str] = {}
+        self._unsubscribe = None
+        self._event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
+        self._save_timer = QTimer(self, singleShot=True, interval=600)
+        self._save_timer.timeout.connect(self._save_threshold)
+
+    # ----------------------------------------------------------------- open / close
+    def open(self, path) -> Project:
+        """Open the project file at ``path`` (closing the current one); ProjectError if it is
+        not a usable TEMNet project."""
+        project = Project.open(Path(path))
+        self.close()
+        self.project = project
+        self._unsubscribe = project.subscribe(self._event.emit)
+        saved = project.setting(THRESHOLD_SETTING)
+        if isinstance(saved, (int, float)) and 0.0 <= float(saved) <= 1.0:
+            self.threshold = float(saved)
+        self._reload_structure()
+        self.index = DetectionIndex.from_project(project)
+        self.annotated = project.annotated_micrograph_ids()
+        self.problems = {}
+        self.current_id = -1
+        self.projectChanged.emit()
+        self.thresholdChanged.emit(self.threshold)
+        self.countsChanged.emit()
+        return project
+
+    def close(self) -> None:
+        if self.project is None:
+            return
+        self._save_threshold()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.project.close()
+        self.project, self.index = None, None
+        self.experiments, self.micrographs, self.by_id = [], {}, {}
+        self.annotated, self.problems = set(), {}
+        self.current_id = -1
+        self.projectChanged.emit()
+        self.currentChanged.emit(-1)
+
+    @property
+    def is_open(self) -> bool:
+        return self.project is not None
+
+    def _reload_structure(self) -> None:
+        assert self.project is not None
+        self.experiments = self.project.experiments()
+        self.micrographs = {e.id: [] for e in self.experiments}
+        for m in self.project.micrographs():
+            self.micrographs.setdefault(m.experiment_id, []).append(m)
+        self.by_id = {m.id: m for ms in self.micrographs.values() for m in ms}
+
+    # ----------------------------------------------------------------- threshold
+    def set_threshold(self, value: float) -> None:
+        value = min(1.0, max(0.0, float(value)))
+        if abs(value - self.threshold) < 1e-9:
+            return
+        self.threshold = value
+        self.thresholdChanged.emit(value)
+        self.countsChanged.emit()
+        if self.project is not None:
+            self._save_timer.start()
+
+    @Slot()
+    def _save_threshold(self) -> None:
+        self._save_timer.stop()
+        if self.project is None or self.project.closed:
+            return
+        if self.project.setting(THRESHOLD_SETTING) != self.threshold:
+            try:
+                self.project.set_setting(THRESHOLD_SETTING, self.threshold)
+            except Exception:  # noqa: BLE001 - a busy file must not break the slider
+                _log.exception("could not save the threshold")
+
+    # ----------------------------------------------------------------- selection
+    def set_current(self, micrograph_id: int) -> None:
+        micrograph_id = int(micrograph_id)
+        if micrograph_id != -1 and micrograph_id not in self.by_id:
+            micrograph_id = -1
+        if micrograph_id != self.current_id:
+            self.current_id = micrograph_id
+            self.currentChanged.emit(micrograph_id)
+
+    def current(self) -> Optional[Micrograph]:
+        return self.by_id.get(self.current_id)
+
+    def experiment_of(self, micrograph_id: int) -> Optional[Experiment]:
+        m = self.by_id.get(int(micrograph_id))
+        return next((e for e in self.experiments if m and e.id == m.experiment_id), None)
+
+    def neighbour(self, step: int) -> Optional[int]:
+        """The micrograph ``step`` places after the current one within its experiment."""
+        m = self.current()
+        if m is None:
+            return None
+        siblings = self.micrographs.get(m.experiment_id, [])
+        ids = [s.id for s in siblings]
+        i = ids.index(m.id) + step
+        return ids[i] if 0 <= i < len(ids) else None
+
+    # ----------------------------------------------------------------- counts
+    def counts(self, micrograph_id: int) -> Optional[np.ndarray]:
+        """Detections per class of one micrograph at the threshold (None: not detected)."""
+        return None if self.index is None else self.index.counts_of(micrograph_id,
+                                                                    self.threshold)
+
+    def experiment_counts(self, experiment_id: int) -> Optional[np.ndarray]:
+        if self.index is None:
+            return None
+        return self.index.total([m.id for m in self.micrographs.get(experiment_id, [])],
+                                self.threshold)
+
+    def project_counts(self) -> Optional[np.ndarray]:
+        return None if self.index is None else self.index.total(self.by_id, self.threshold)
+
+    # ----------------------------------------------------------------- problems
+    def mark_problem(self, micrograph_id: int, reason: Optional[str]) -> None:
+        """Record (or clear, with None) why a micrograph's file cannot be used."""
+        before = self.problems.get(micrograph_id)
+        if reason is None:
+            self.problems.pop(micrograph_id, None)
+        else:
+            self.problems[micrograph_id] = reason
+        if before != reason:
+            self.problemsChanged.emit()
+
+    # ----------------------------------------------------------------- project events
+    @Slot(object)
+    def _on_event(self, event: ChangeEvent) -> None:
+        if self.project is None or self.project.closed:
+            return
+        if event.kind in ("experiment", "micrograph"):
+            self._reload_structure()
+            gone = [i for i in event.ids if event.kind == "micrograph" and i not in self.by_id]
+            if gone:
+                self.index.refresh(self.project, gone)
+                for mid in gone:
+                    self.problems.pop(mid, None)
+            self.structureChanged.emit()
+            if self.current_id != -1 and self.current_id not in self.by_id:
+                self.set_current(-1)
+            if gone:
+                self.countsChanged.emit()
+        elif event.kind == "detections":
+            self.index.refresh(self.project, event.ids)
+            self.detectionsStored.emit(list(event.ids))
+            self.countsChanged.emit()
+        elif event.kind == "run":
+            self.index.refresh(self.project)
+            self.countsChanged.emit()
+        elif event.kind == "manual":
+            self.annotated = self.project.annotated_micrograph_ids()
+            self.manualChanged.emit(list(event.ids))

@@ -1,0 +1,103 @@
+"""Colours, sizes and small painted icons shared by the window's panels (one place, so the
+overlay, the browser, the count table and the plots agree)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
+
+# class name -> overlay colour (mature yellow, immature blue, eccentric green; DESIGN.md)
+CLASS_COLOURS = {"eccentric": "#39d353", "mature": "#ffd21f", "immature": "#3b8bff"}
+FALLBACK_COLOURS = ("#ff7f50", "#da70d6", "#40e0d0", "#f08080", "#9acd32")
+MANUAL_STYLE = Qt.PenStyle.DashLine
+BOX_PEN_WIDTH = 2.0          # screen pixels, at every zoom
+MANUAL_PEN_WIDTH = 1.6
+
+
+def class_colour(name: str, index: int = 0) -> QColor:
+    """The overlay colour of class ``name`` (``index`` picks a fallback for other classes)."""
+    return QColor(CLASS_COLOURS.get(name.lower(), FALLBACK_COLOURS[index % len(FALLBACK_COLOURS)]))
+
+
+def swatch(colour: QColor, size: int = 12, dashed: bool = False) -> QIcon:
+    """A small square icon filled with ``colour`` (outlined and dashed for manual boxes)."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    if dashed:
+        painter.setPen(QPen(colour, 2, Qt.PenStyle.DashLine))
+        painter.drawRect(QRectF(1, 1, size - 2, size - 2))
+    else:
+        painter.setPen(QPen(colour.darker(160), 1))
+        painter.setBrush(colour)
+        painter.drawRoundedRect(QRectF(0.5, 0.5, size - 1, size - 1), 2, 2)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def status_icon(detected: bool, annotated: bool, problem: bool, size: int = 16) -> QIcon:
+    """The browser's mark of a micrograph: a filled dot when detected, a dashed square when
+    manually annotated, a red exclamation mark when its file is missing or unreadable."""
+    pixmap = QPixmap(size * 2 + 2, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    if problem:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor("#d93025"))
+        path = QPainterPath()
+        path.moveTo(QPointF(size / 2, 1))
+        path.lineTo(QPointF(size - 1, size - 1))
+        path.lineTo(QPointF(1, size - 1))
+        path.closeSubpath()
+        painter.drawPath(path)
+        painter.setPen(QPen(QColor("white"), 2))
+        painter.drawLine(QPointF(size / 2, 5), QPointF(size / 2, size - 6))
+        painter.drawPoint(QPointF(size / 2, size - 3.5))
+    elif detected:
+        painter.setPen(QPen(QColor("#0b6e79"), 1))
+        painter.setBrush(QColor("#19a7b5"))
+        painter.drawEllipse(QRectF(3, 3, size - 6, size - 6))
+    else:
+        painter.setPen(QPen(QColor("#9aa0a6"), 1.2))
+        painter.drawEllipse(QRectF(3.5, 3.5, size - 7, size - 7))
+    if annotated:
+        painter.setPen(QPen(QColor("#e8eaed"), 1.6, Qt.PenStyle.DashLine))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(QRectF(size + 4, 3, size - 6, size - 6))
+    painter.end()
+    return QIcon(pixmap)
+
+
+def app_icon() -> QIcon:
+    """The application icon, painted: a virion in section (membrane ring, dense conical core)
+    on a dark-teal tile."""
+    icon = QIcon()
+    for size in (16, 24, 32, 48, 64, 128, 256):
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pixmap)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        s = size / 64.0
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor("#123c44"))
+        p.drawRoundedRect(QRectF(0, 0, size, size), 12 * s, 12 * s)
+        p.setBrush(QColor("#c9d6d3"))
+        p.drawEllipse(QRectF(9 * s, 9 * s, 46 * s, 46 * s))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(QColor("#1d2426"), max(1.0, 3.2 * s)))
+        p.drawEllipse(QRectF(10.5 * s, 10.5 * s, 43 * s, 43 * s))
+        cone = QPainterPath()
+        cone.moveTo(QPointF(22 * s, 41 * s))
+        cone.lineTo(QPointF(40 * s, 19 * s))
+        cone.lineTo(QPointF(46 * s, 27 * s))
+        cone.closeSubpath()
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor("#2a2f31"))
+        p.drawPath(cone)
+        p.setPen(QPen(QColor("#ffd21f"), max(1.0, 2.6 * s)))
+        p.drawRect(QRectF(5 * s, 5 * s, 54 * s, 54 * s))
+        p.end()
+        icon.addPixmap(pixmap)
+    return icon
