@@ -35,10 +35,34 @@ def display_problem() -> Optional[str]:
     platform = os.environ.get("QT_QPA_PLATFORM", "")
     if platform and not platform.startswith(("xcb", "wayland")):
         return None
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+    if os.environ.get("WAYLAND_DISPLAY"):
         return None
+    if os.environ.get("DISPLAY"):
+        return _x11_problem()
     return ("no display: neither DISPLAY nor WAYLAND_DISPLAY is set, so the window cannot "
             "open; use the CLI (temnet --help) or set QT_QPA_PLATFORM=offscreen")
+
+
+XCB_PACKAGES = "libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0"
+
+
+def _x11_problem() -> Optional[str]:
+    """Qt aborts the process when its X11 plugin cannot load; load the plugin's library first
+    so that a missing system library becomes one line that names it."""
+    import ctypes
+
+    import PySide6
+
+    library = Path(PySide6.__file__).parent / "Qt" / "lib" / "libQt6XcbQpa.so.6"
+    if not library.exists():
+        return None
+    try:
+        ctypes.CDLL(str(library))
+    except OSError as error:
+        missing = str(error).split(":")[0]
+        return (f"cannot use the X11 display: the system library {missing} is missing "
+                f"(on Debian or Ubuntu: apt install {XCB_PACKAGES}); the CLI works without it")
+    return None
 
 
 def data_dir() -> Path:

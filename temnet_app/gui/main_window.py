@@ -7,14 +7,15 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressBar,
-                               QPushButton, QStackedWidget, QToolBar, QToolButton)
+from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox,
+                               QProgressBar, QPushButton, QStackedWidget, QToolBar, QToolButton)
 
 from temnet_app.gui.actions import MENUS, Actions
 from temnet_app.gui.app import APP_NAME
 from temnet_app.gui.browser import BrowserPanel
 from temnet_app.gui.browser.panel import dropped_paths
 from temnet_app.gui.detection_control import DetectionControl
+from temnet_app.gui.menus import ClassToggles, RecentMenu
 from temnet_app.gui.dialogs.about import ShortcutsDialog, show_about
 from temnet_app.gui.project_control import ProjectControl
 from temnet_app.gui.session import Session
@@ -52,12 +53,17 @@ class MainWindow(QMainWindow):
                                       Qt.DockWidgetArea.LeftDockWidgetArea)
         self.splitDockWidget(self.browser_dock, self.counts_dock, Qt.Orientation.Vertical)
         self.threshold = ThresholdSlider(self.session.threshold, self)
+        self.recent_menu = RecentMenu(self.settings, self)
+        self.class_menu = QMenu("&Classes", self)
+        self.class_toggles = ClassToggles(self.session, self.class_menu)
         self._build_menus_and_toolbar()
         self._build_status_bar()
         self._bind()
         self._connect()
-        self.resize(1500, 920)
-        self.resizeDocks([self.browser_dock], [470], Qt.Orientation.Horizontal)
+        screen = self.screen().availableGeometry()
+        self.resize(min(1600, int(screen.width() * 0.9)) if screen.width() > 1100 else 1500,
+                    min(1000, int(screen.height() * 0.9)) if screen.height() > 700 else 920)
+        self.resizeDocks([self.browser_dock], [520], Qt.Orientation.Horizontal)
         self.resizeDocks([self.browser_dock, self.counts_dock], [600, 240],
                          Qt.Orientation.Vertical)
         self._default_state = self.saveState()
@@ -67,6 +73,7 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         self.setAcceptDrops(True)
+        self._hidden_docks: Optional[dict] = None
         self._refresh()
 
     # ----------------------------------------------------------------- building
@@ -85,6 +92,10 @@ class MainWindow(QMainWindow):
             menu = self.menuBar().addMenu(f"&{title}")
             for action in self.actions.in_menu(title):
                 menu.addAction(action)
+                if action.objectName() == "action_open":
+                    menu.addMenu(self.recent_menu)
+                if action.objectName() == "action_show_labels":
+                    menu.addMenu(self.class_menu)
                 if action.objectName() in ("action_save_copy", "action_export",
                                            "action_close_project", "action_next",
                                            "action_show_labels", "action_cancel"):
@@ -158,6 +169,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         s = self.session
         s.projectChanged.connect(self._refresh)
+        s.projectChanged.connect(self.viewer.view.setFocus)   # keys go to the micrograph
         s.currentChanged.connect(lambda _: self._refresh())
         s.countsChanged.connect(self._update_counts_label)
         s.thresholdChanged.connect(self.threshold.set_value)
@@ -165,7 +177,12 @@ class MainWindow(QMainWindow):
         self.browser.tree.pathsDropped.connect(self._add_dropped)
         self.browser.model.renameFailed.connect(
             lambda text: self.projects.message.emit(f"Rename refused: {text}"))
-        self.counts.classToggled.connect(self.viewer.set_class_visible)
+        for source in (self.counts.classToggled, self.class_toggles.toggled):
+            source.connect(self.viewer.set_class_visible)
+            source.connect(self.counts.set_class_checked)
+            source.connect(self.class_toggles.set_checked)
+        self.recent_menu.chosen.connect(self.projects.open_path)
+        self.viewer.view.boxHovered.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.start_page.newRequested.connect(self.projects.ask_new)
         self.start_page.openRequested.connect(self.projects.ask_open)
         self.start_page.demoRequested.connect(self.projects.open_demo)
@@ -187,12 +204,27 @@ class MainWindow(QMainWindow):
         project = self.session.project
         self.setWindowTitle(f"{project.path.name} — {APP_NAME}" if project else APP_NAME)
         self.stack.setCurrentWidget(self.viewer if project else self.start_page)
+        self._show_docks(project is not None)
+        self.threshold.setEnabled(project is not None)
         if project is None:
             self.start_page.set_recent(self.settings.recent_projects())
         running = self.detection_runner.running or self.task_runner.running
         self.actions.update(project=project is not None,
                             micrograph=self.viewer.view.has_image, running=running)
         self._update_counts_label()
+
+    def _show_docks(self, project_open: bool) -> None:
+        """The start page has the window to itself; the panels come back as the user left
+        them when a project opens."""
+        docks = (self.browser_dock, self.counts_dock)
+        if not project_open and self._hidden_docks is None:
+            self._hidden_docks = {d: not d.isHidden() for d in docks}
+            for dock in docks:
+                dock.hide()
+        elif project_open and self._hidden_docks is not None:
+            for dock, visible in self._hidden_docks.items():
+                dock.setVisible(visible)
+            self._hidden_docks = None
 
     def _update_counts_label(self) -> None:
         m = self.session.current()
@@ -260,10 +292,12 @@ class MainWindow(QMainWindow):
             self.projects.close_project()
 
     def reset_layout(self) -> None:
+        self._hidden_docks = None
         self.restoreState(self._default_state)
         for dock in (self.browser_dock, self.counts_dock):
             dock.setFloating(False)
             dock.show()
+        self._refresh()
 
     def _add_dropped(self, paths: list, experiment_id: int) -> None:
         self.projects.add_paths(paths, None if experiment_id == -1 else experiment_id)
@@ -282,6 +316,7 @@ class MainWindow(QMainWindow):
         if not self._stop_jobs("Cancel it and quit?"):
             event.ignore()
             return
+        self._show_docks(True)            # save the panels as the user left them
         self.settings.set_window_state(self.saveGeometry(), self.saveState())
         self.settings.set_threshold(self.session.threshold)
         self.settings.sync()

@@ -16,9 +16,11 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from temnet_app.core.analysis import DetectionIndex
+from temnet_app.core.errors import ProjectError
 from temnet_app.core.project import ChangeEvent, Experiment, Micrograph, Project
 
 THRESHOLD_SETTING = "threshold"
+CURRENT_SETTING = "shown_micrograph"
 _log = logging.getLogger(__name__)
 
 
@@ -66,10 +68,14 @@ class Session(QObject):
         self.index = DetectionIndex.from_project(project)
         self.annotated = project.annotated_micrograph_ids()
         self.problems = {}
+        self.check_files()
         self.current_id = -1
         self.projectChanged.emit()
         self.thresholdChanged.emit(self.threshold)
         self.countsChanged.emit()
+        shown = project.setting(CURRENT_SETTING)
+        first = next(iter(self.by_id), -1)
+        self.set_current(shown if isinstance(shown, int) and shown in self.by_id else first)
         return project
 
     def close(self) -> None:
@@ -112,14 +118,17 @@ class Session(QObject):
 
     @Slot()
     def _save_threshold(self) -> None:
+        """Remember the threshold and the shown micrograph in the project (debounced)."""
         self._save_timer.stop()
         if self.project is None or self.project.closed:
             return
-        if self.project.setting(THRESHOLD_SETTING) != self.threshold:
-            try:
-                self.project.set_setting(THRESHOLD_SETTING, self.threshold)
-            except Exception:  # noqa: BLE001 - a busy file must not break the slider
-                _log.exception("could not save the threshold")
+        for key, value in ((THRESHOLD_SETTING, self.threshold),
+                           (CURRENT_SETTING, self.current_id if self.current_id != -1 else None)):
+            if self.project.setting(key) != value:
+                try:
+                    self.project.set_setting(key, value)
+                except Exception:  # noqa: BLE001 - a busy file must not break the window
+                    _log.exception("could not save the %s setting", key)
 
     # ----------------------------------------------------------------- selection
     def set_current(self, micrograph_id: int) -> None:
@@ -129,6 +138,8 @@ class Session(QObject):
         if micrograph_id != self.current_id:
             self.current_id = micrograph_id
             self.currentChanged.emit(micrograph_id)
+            if self.project is not None:
+                self._save_timer.start()
 
     def current(self) -> Optional[Micrograph]:
         return self.by_id.get(self.current_id)
@@ -163,6 +174,27 @@ class Session(QObject):
         return None if self.index is None else self.index.total(self.by_id, self.threshold)
 
     # ----------------------------------------------------------------- problems
+    def check_files(self) -> None:
+        """Mark micrographs whose image file is missing or changed (a stat per file; a moved
+        file is looked for where the project keeps looking). Unreadable content is found when
+        a micrograph is shown or detected."""
+        if self.project is None:
+            return
+        changed = False
+        for mid, micrograph in self.by_id.items():
+            try:
+                self.project.image_path(micrograph)
+            except ProjectError as error:
+                changed |= self.problems.get(mid) != str(error)
+                self.problems[mid] = str(error)
+            else:
+                if mid in self.problems and ("not found" in self.problems[mid]
+                                             or "changed" in self.problems[mid]):
+                    del self.problems[mid]
+                    changed = True
+        if changed:
+            self.problemsChanged.emit()
+
     def mark_problem(self, micrograph_id: int, reason: Optional[str]) -> None:
         """Record (or clear, with None) why a micrograph's file cannot be used."""
         before = self.problems.get(micrograph_id)
@@ -185,6 +217,7 @@ class Session(QObject):
                 self.index.refresh(self.project, gone)
                 for mid in gone:
                     self.problems.pop(mid, None)
+            self.check_files()
             self.structureChanged.emit()
             if self.current_id != -1 and self.current_id not in self.by_id:
                 self.set_current(-1)

@@ -36,7 +36,7 @@ def swatch(colour: QColor, size: int = 12, dashed: bool = False) -> QIcon:
     return QIcon(pixmap)
 
 
-def status_icon(detected: bool, annotated: bool, problem: bool, size: int = 16) -> QIcon:
+def status_icon(detected: bool, annotated: bool, problem: bool, size: int = 14) -> QIcon:
     """The browser's mark of a micrograph: a filled dot when detected, a dashed square when
     manually annotated, a red exclamation mark when its file is missing or unreadable."""
     pixmap = QPixmap(size * 2 + 2, size)
@@ -71,8 +71,8 @@ def status_icon(detected: bool, annotated: bool, problem: bool, size: int = 16) 
 
 
 def app_icon() -> QIcon:
-    """The application icon, painted: a virion in section (membrane ring, dense conical core)
-    on a dark-teal tile."""
+    """The application icon, painted: a mature virion in section (membrane ring, dense conical
+    core) inside a yellow detection box, on a dark-teal tile."""
     icon = QIcon()
     for size in (16, 24, 32, 48, 64, 128, 256):
         pixmap = QPixmap(size, size)
@@ -96,7 +96,8 @@ def app_icon() -> QIcon:
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor("#2a2f31"))
         p.drawPath(cone)
-        p.setPen(QPen(QColor("#ffd21f"), max(1.0, 2.6 * s)))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(QColor("#ffd21f"), max(1.0, 3.0 * s)))
         p.drawRect(QRectF(5 * s, 5 * s, 54 * s, 54 * s))
         p.end()
         icon.addPixmap(pixmap)

@@ -40,6 +40,10 @@ class ThresholdSlider(QWidget):
         self.handle().installEventFilter(self)
 
     def eventFilter(self, watched, event) -> bool:
+        if watched is self.handle() and event.type() == QEvent.Type.ShortcutOverride and \
+                event.key() in _KEY_STEPS:
+            event.accept()          # the focused slider keeps its keys (Page Down, ...)
+            return True
         if watched is self.handle() and event.type() == QEvent.Type.KeyPress:
             step = _KEY_STEPS.get(event.key())
             if step is not None:

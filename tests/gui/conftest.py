@@ -64,8 +64,9 @@ def make_window(qtbot, settings_file):
     def make(project: Path = None, model_confirmed: bool = True):
         window = MainWindow(make_settings(settings_file, model_confirmed))
         qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
+        with qtbot.waitActive(window):     # window shortcuts need the active window
+            window.show()
+            window.activateWindow()
         if project is not None:
             window.open_initial(project)
         windows.append(window)

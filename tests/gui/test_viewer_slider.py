@@ -4,8 +4,8 @@ navigation, and counts that follow the slider exactly as the database counts the
 import numpy as np
 import pytest
 from gui_helpers import click_micrograph, ids_of, row_text
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from temnet_app.core.boxes import Detection
@@ -142,3 +142,37 @@ def test_class_toggle_hides_that_class(make_window, detected, qtbot):
     after = overlay.visible_predicted()
     assert after and all(box.class_id != 2 for box in after)
     assert len(after) == sum(1 for box in before if box.class_id != 2)
+
+
+def test_view_menu_class_switch_follows_the_table_and_back(make_window, detected, qtbot):
+    path, _ = detected
+    window = make_window(path)
+    click_micrograph(qtbot, window, ids_of(window)[0])
+    overlay = window.viewer.view.overlay
+    action = window.class_toggles.actions[1]                      # eccentric
+    action.trigger()
+    assert not action.isChecked()
+    assert window.counts.table.item(0, 0).checkState() == Qt.CheckState.Unchecked
+    assert all(box.class_id != 1 for box in overlay.visible_predicted())
+    window.counts.table.item(0, 0).setCheckState(Qt.CheckState.Checked)
+    assert action.isChecked() and any(b.class_id == 1 for b in overlay.visible_predicted())
+
+
+def test_hovering_a_box_names_its_class_and_score(make_window, detected, qtbot):
+    path, _ = detected
+    window = make_window(path)
+    click_micrograph(qtbot, window, ids_of(window)[0])
+    view = window.viewer.view
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)   # 1:1
+    box = max(view.overlay.visible_predicted(), key=lambda b: b.score)
+    window.session.set_threshold(box.score)            # only the best box stays visible
+    assert view.overlay.visible_predicted() == [box]
+    window.actions["show_manual"].trigger()
+    view.centerOn(box)
+    edge = view.mapFromScene(box.rect().topLeft()) + QPoint(0, 30)     # on the left edge
+    move = QMouseEvent(QEvent.Type.MouseMove, QPointF(edge),
+                       QPointF(view.viewport().mapToGlobal(edge)), Qt.MouseButton.NoButton,
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(view.boxHovered, timeout=3000) as signal:
+        QApplication.sendEvent(view.viewport(), move)     # QTest cannot move the offscreen mouse
+    assert signal.args[0].startswith(box.class_name) and f"{box.score:.2f}" in signal.args[0]

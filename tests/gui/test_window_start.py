@@ -48,8 +48,10 @@ def test_start_page_when_no_project_and_recent_projects_listed(make_window, demo
     assert window.stack.currentWidget() is window.start_page
     assert window.windowTitle() == "TEMNet Studio"
     assert not window.actions["detect_selection"].isEnabled()
+    assert not window.browser_dock.isVisible() and not window.threshold.isEnabled()
     window.projects.open_path(demo_project)
     assert window.stack.currentWidget() is window.viewer
+    assert window.browser_dock.isVisible() and window.counts_dock.isVisible()
     window.close_project()
     assert window.stack.currentWidget() is window.start_page
     items = [window.start_page.recent.item(i).toolTip()
@@ -131,3 +133,21 @@ def test_unexpected_errors_show_a_dialog_with_the_log_path(make_window, qtbot):
     assert "ValueError: a broken slot" in box.text() and str(log_path()) in box.text()
     assert "Traceback" in box.detailedText()
     box.close()
+
+
+def test_missing_x11_library_is_named_in_one_line(monkeypatch):
+    import ctypes
+
+    import temnet_app.gui.app as app
+
+    def refuse(path, *args, **kwargs):
+        raise OSError("libxcb-icccm.so.4: cannot open shared object file: No such file")
+
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.setattr(ctypes, "CDLL", refuse)
+    problem = app.display_problem()
+    assert problem.startswith("cannot use the X11 display: the system library "
+                              "libxcb-icccm.so.4 is missing")
+    assert "\n" not in problem

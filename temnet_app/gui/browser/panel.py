@@ -37,7 +37,7 @@ class ProjectTree(QTreeView):
         self.setUniformRowHeights(True)
         self.setAlternatingRowColors(True)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.setIconSize(QSize(34, 16))
+        self.setIconSize(QSize(30, 14))
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setIndentation(14)
 
@@ -103,10 +103,10 @@ class BrowserPanel(QWidget):
     def _size_columns(self) -> None:
         metrics = self.tree.fontMetrics()
         header = self.tree.header()
-        counts = max(metrics.horizontalAdvance("Imm.") + 28, metrics.horizontalAdvance("00000"))
+        counts = max(metrics.horizontalAdvance("Imm.") + 24, metrics.horizontalAdvance("00000"))
         for col in range(1, self.model.columnCount()):
             width = counts if col < self.model.mag_col else \
-                metrics.horizontalAdvance("100k (default)") + 12
+                metrics.horizontalAdvance("30k (set)") + 8
             header.resizeSection(col, width)
         self.setMinimumWidth(380)
 

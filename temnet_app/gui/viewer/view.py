@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QFrame, QGraphicsItem, QGraphicsPixmapItem, QGrap
                                QGraphicsView)
 
 from temnet_app.core.units import nm_per_pixel
-from temnet_app.gui.viewer.boxes import BoxOverlay
+from temnet_app.gui.viewer.boxes import BoxItem, BoxOverlay
 from temnet_app.gui.viewer.levels import Levels
 from temnet_app.gui.viewer.scale_bar import format_length, nice_length_nm
 
@@ -31,6 +31,7 @@ class MicrographView(QGraphicsView):
     """Shows one micrograph and its boxes."""
 
     zoomChanged = Signal(float)
+    boxHovered = Signal(str)        # "mature, score 0.93" of the box under the cursor
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -54,6 +55,8 @@ class MicrographView(QGraphicsView):
         self.magnification: Optional[float] = None
         self.fitted = True
         self.message = ""
+        self._hovered = ""
+        self.setMouseTracking(True)
 
     # ----------------------------------------------------------------- content
     def show_pixels(self, pixels: np.ndarray, magnification: Optional[float],
@@ -134,6 +137,18 @@ class MicrographView(QGraphicsView):
         super().resizeEvent(event)
         if self.fitted:
             self.fit()
+
+    def mouseMoveEvent(self, event) -> None:
+        super().mouseMoveEvent(event)
+        if event.buttons() != Qt.MouseButton.NoButton:
+            return
+        item = next((i for i in self.items(event.position().toPoint())
+                     if isinstance(i, BoxItem) and i.isVisible()), None)
+        text = item.describe() if item is not None else ""
+        if text != self._hovered:
+            self._hovered = text
+            if text:
+                self.boxHovered.emit(text)
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         super().scrollContentsBy(dx, dy)

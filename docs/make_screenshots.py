@@ -1,0 +1,63 @@
+"""Regenerate the README's screenshots of the window (offscreen, real widgets, real detection).
+
+Builds the demo project in a temporary folder, runs the shipped model on its first experiment
+through the window's own worker, and saves:
+docs/window_overview.png (browser, viewer with overlays, counts), docs/window_zoom.png (1:1 with
+confidence labels) and docs/window_start.png (the start page).
+
+Run: ``QT_QPA_PLATFORM=offscreen python docs/make_screenshots.py``
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        os.environ["TEMNET_DATA_DIR"] = str(work / "appdata")
+        from PySide6.QtCore import QEventLoop, QSettings
+
+        from temnet_app.gui.app import create_application
+        from temnet_app.gui.main_window import MainWindow
+        from temnet_app.gui.settings import AppSettings
+        from temnet_app.jobs import build_demo_project
+
+        demo = build_demo_project(work / "demo" / "demo.temnet")
+        app = create_application()
+        settings = AppSettings(QSettings(str(work / "s.ini"), QSettings.Format.IniFormat))
+        settings.set_model_dir(None)
+        settings.add_recent(demo)
+        window = MainWindow(settings)
+        window.resize(1600, 980)
+        window.show()
+        app.processEvents()
+        window.grab().save(str(DOCS / "window_start.png"))
+        window.open_initial(demo)
+        first = window.session.experiments[0]
+        ids = [m.id for m in window.session.micrographs[first.id]]
+        window.browser.select_micrograph(ids[0])
+        loop = QEventLoop()
+        window.detection_runner.stopped.connect(loop.quit)
+        window.detection.detect(ids, f"experiment {first.name}")
+        loop.exec()
+        app.processEvents()
+        window.grab().save(str(DOCS / "window_overview.png"))
+        window.actions["show_labels"].setChecked(True)
+        window.viewer.view.actual_size()
+        window.viewer.view.centerOn(2000, 1200)
+        app.processEvents()
+        window.grab().save(str(DOCS / "window_zoom.png"))
+        window.close()
+    print("wrote", ", ".join(p.name for p in sorted(DOCS.glob("window_*.png"))))
+
+
+if __name__ == "__main__":
+    main()
