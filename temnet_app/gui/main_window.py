@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox,
-                               QProgressBar, QPushButton, QStackedWidget, QToolBar, QToolButton)
+from PySide6.QtWidgets import (QDockWidget, QMainWindow, QMenu, QMessageBox, QStackedWidget,
+                               QToolBar)
 
 from temnet_app.gui.actions import MENUS, Actions
 from temnet_app.gui.app import APP_NAME
@@ -21,6 +21,7 @@ from temnet_app.gui.project_control import ProjectControl
 from temnet_app.gui.session import Session
 from temnet_app.gui.settings import AppSettings
 from temnet_app.gui.start_page import StartPage
+from temnet_app.gui.status_bar import StatusBar
 from temnet_app.gui.stats import CountsPanel
 from temnet_app.gui.threshold import ThresholdSlider
 from temnet_app.gui.viewer import ViewerPanel
@@ -117,24 +118,10 @@ class MainWindow(QMainWindow):
             "new_experiment", "rename", "magnification", "remove")]
 
     def _build_status_bar(self) -> None:
-        status = self.statusBar()
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setFixedWidth(220)
-        self.progress_bar.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setVisible(False)
-        self.counts_label = QLabel()
-        self.counts_label.setObjectName("statusCounts")
-        self.device_label = QLabel("Compute: TensorFlow not loaded yet")
-        self.device_label.setToolTip("TensorFlow loads at the first detection; it uses the GPU "
-                                     "when it sees one, else the CPU")
-        self.model_button = QToolButton()
-        self.model_button.setAutoRaise(True)
-        self.model_button.setToolTip("Detector model (click to choose)")
-        for widget in (self.progress_bar, self.cancel_button, self.counts_label,
-                       self.device_label, self.model_button):
-            status.addPermanentWidget(widget)
+        self.status = StatusBar(self.session, (self.detection_runner, self.task_runner), self)
+        self.setStatusBar(self.status)
+        self.progress_bar, self.cancel_button = self.status.progress_bar, self.status.cancel_button
+        self.counts_label, self.device_label = self.status.counts_label, self.status.device_label
 
     def _bind(self) -> None:
         a, p, d, v = self.actions, self.projects, self.detection, self.viewer
@@ -171,7 +158,6 @@ class MainWindow(QMainWindow):
         s.projectChanged.connect(self._refresh)
         s.projectChanged.connect(self.viewer.view.setFocus)   # keys go to the micrograph
         s.currentChanged.connect(lambda _: self._refresh())
-        s.countsChanged.connect(self._update_counts_label)
         s.thresholdChanged.connect(self.threshold.set_value)
         self.threshold.valueChanged.connect(s.set_threshold)
         self.browser.tree.pathsDropped.connect(self._add_dropped)
@@ -182,22 +168,21 @@ class MainWindow(QMainWindow):
             source.connect(self.counts.set_class_checked)
             source.connect(self.class_toggles.set_checked)
         self.recent_menu.chosen.connect(self.projects.open_path)
-        self.viewer.view.boxHovered.connect(lambda text: self.statusBar().showMessage(text, 4000))
+        self.viewer.view.boxHovered.connect(lambda text: self.status.showMessage(text, 4000))
         self.start_page.newRequested.connect(self.projects.ask_new)
         self.start_page.openRequested.connect(self.projects.ask_open)
         self.start_page.demoRequested.connect(self.projects.open_demo)
         self.start_page.recentChosen.connect(self.projects.open_path)
-        self.cancel_button.clicked.connect(self.cancel_jobs)
-        self.model_button.clicked.connect(self.detection.choose_model)
+        self.status.cancelRequested.connect(self.cancel_jobs)
+        self.status.modelRequested.connect(self.detection.choose_model)
         for control in (self.projects, self.detection):
-            control.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
-        self.detection.deviceKnown.connect(lambda d: self.device_label.setText(f"Compute: {d}"))
-        self.detection.modelChanged.connect(lambda m: self.model_button.setText(f"Model: {m}"))
+            control.message.connect(lambda text: self.status.showMessage(text, 15000))
+        self.detection.deviceKnown.connect(self.status.show_device)
+        self.detection.modelChanged.connect(self.status.show_model)
         for runner in (self.detection_runner, self.task_runner):
-            runner.started.connect(self._job_started)
-            runner.progressed.connect(self._job_progress)
-            runner.stopped.connect(self._job_stopped)
-        self.model_button.setText(f"Model: {self.detection.model_id()}")
+            runner.started.connect(lambda _: self._refresh())
+            runner.stopped.connect(lambda _: self._refresh())
+        self.status.show_model(self.detection.model_id())
 
     # ----------------------------------------------------------------- state
     def _refresh(self) -> None:
@@ -211,7 +196,6 @@ class MainWindow(QMainWindow):
         running = self.detection_runner.running or self.task_runner.running
         self.actions.update(project=project is not None,
                             micrograph=self.viewer.view.has_image, running=running)
-        self._update_counts_label()
 
     def _show_docks(self, project_open: bool) -> None:
         """The start page has the window to itself; the panels come back as the user left
@@ -226,36 +210,6 @@ class MainWindow(QMainWindow):
                 dock.setVisible(visible)
             self._hidden_docks = None
 
-    def _update_counts_label(self) -> None:
-        m = self.session.current()
-        counts = self.session.counts(m.id) if m is not None else None
-        names = self.session.project.class_names if self.session.project else ()
-        if counts is None:
-            self.counts_label.setText("" if m is None else f"{m.name}: not detected yet")
-            return
-        parts = " · ".join(f"{n} {int(c)}" for n, c in zip(names, counts))
-        self.counts_label.setText(f"{m.name}: {int(counts.sum())} virions ({parts}) at "
-                                  f"≥ {self.session.threshold:.2f}")
-
-    def _job_started(self, name: str) -> None:
-        self.progress_bar.setValue(0)
-        self.progress_bar.setFormat(f"{name}: %p%")
-        self.progress_bar.setVisible(True)
-        self.cancel_button.setVisible(True)
-        self._refresh()
-
-    def _job_progress(self, fraction: float, message: str) -> None:
-        self.progress_bar.setValue(int(round(fraction * 1000)))
-        self.progress_bar.setToolTip(message)
-        self.statusBar().showMessage(message)
-
-    def _job_stopped(self, name: str) -> None:
-        busy = self.detection_runner.running or self.task_runner.running
-        self.progress_bar.setVisible(busy)
-        self.cancel_button.setVisible(busy)
-        self._refresh()
-
-    # ----------------------------------------------------------------- commands
     def open_initial(self, project: Optional[Path]) -> None:
         """Open ``project``, else the last project if it still exists, else the start page."""
         target = project or self.settings.last_project()

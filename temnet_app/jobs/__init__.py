@@ -12,8 +12,8 @@ from temnet_app.jobs.models import (DEFAULT_MODEL_NAME, ModelSummary, default_mo
 from temnet_app.jobs.prediction import FilePrediction, expand_paths, predict_files
 from temnet_app.jobs.statistics import load_statistics
 
-__all__ = ["DEFAULT_MODEL_NAME", "AddSummary", "FilePrediction", "ImportSummary", "ModelSummary", "RunSummary",
-           "SkippedMicrograph", "add_paths", "build_demo_project", "default_model_dir",
-           "describe_model", "detect_in_project", "expand_paths", "export_report",
-           "import_annotations", "load_detector",
-           "load_statistics", "predict_files", "resolve_model_dir", "run_detection"]
+__all__ = ["DEFAULT_MODEL_NAME", "add_paths", "AddSummary", "build_demo_project",
+           "default_model_dir", "describe_model", "detect_in_project", "expand_paths",
+           "export_report", "FilePrediction", "import_annotations", "ImportSummary",
+           "load_detector", "load_statistics", "ModelSummary", "predict_files",
+           "resolve_model_dir", "run_detection", "RunSummary", "SkippedMicrograph"]

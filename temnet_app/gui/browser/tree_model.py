@@ -85,7 +85,8 @@ class ProjectTreeModel(QAbstractItemModel):
                     "experiment, (set) set for the micrograph, (default) 30,000x")
         if role == Qt.ItemDataRole.ToolTipRole and 0 < section <= self.total_col:
             what = names[section - 1] if section <= len(names) else "all classes"
-            return (f"{what.capitalize()}: detections with confidence >= {self.session.threshold:.2f} "
+            return (f"{what.capitalize()}: detections with confidence >= "
+                    f"{self.session.threshold:.2f} "
                     f"(newest run of each micrograph)")
         return None
 
