@@ -68,6 +68,19 @@ def threshold_arg(text: str) -> float:
     return value
 
 
+def run_arg(text: str):
+    """argparse type: a detection run id, or "newest" (each micrograph's newest run)."""
+    if text.strip().lower() == "newest":
+        return "newest"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a run id or 'newest', got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"run ids start at 1, got {value}")
+    return value
+
+
 def predict_with_bar(detector, paths, magnification, what: str):
     """``jobs.predict_files`` over ``paths`` with a one-line header and a progress bar on
     stderr; ``what`` names the inputs in the header (e.g. "file(s)")."""

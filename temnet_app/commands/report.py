@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from temnet_app.commands._common import threshold_arg
+from temnet_app.commands._common import run_arg, threshold_arg
 
 HELP = "write CSV tables and a PDF report (distributions, agreement, thumbnails) of a project"
 
@@ -17,8 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder for the report files (created if missing)")
     parser.add_argument("--threshold", type=threshold_arg, default=0.5,
                         help="count detections with confidence >= this (default 0.5)")
-    parser.add_argument("--run", type=int, default=None, metavar="ID",
-                        help="detection run id (default: the latest run with detections)")
+    parser.add_argument("--run", type=run_arg, default=None, metavar="ID|newest",
+                        help="detection run id (default: the latest run with detections); "
+                             "'newest': each micrograph's newest run, as the window shows")
     parser.add_argument("--no-thumbnails", action="store_true",
                         help="leave the micrograph thumbnail pages out of the PDF")
 

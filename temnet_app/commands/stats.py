@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from temnet_app.commands._common import threshold_arg
+from temnet_app.commands._common import run_arg, threshold_arg
 
 HELP = "print morphology distributions per experiment and their agreement with manual counts"
 
@@ -16,8 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", type=Path, help="project file (*.temnet)")
     parser.add_argument("--threshold", type=threshold_arg, default=0.5,
                         help="count detections with confidence >= this (default 0.5)")
-    parser.add_argument("--run", type=int, default=None, metavar="ID",
-                        help="detection run id (default: the latest run with detections)")
+    parser.add_argument("--run", type=run_arg, default=None, metavar="ID|newest",
+                        help="detection run id (default: the latest run with detections); "
+                             "'newest': each micrograph's newest run, as the window shows")
 
 
 def format_statistics(stats) -> str:

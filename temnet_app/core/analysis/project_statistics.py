@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 import pandas as pd
@@ -61,6 +61,7 @@ class StatisticsInput:
     run: Optional[object]
     experiments: tuple[str, ...]
     micrographs: tuple[MicrographInput, ...]
+    run_ids: tuple[int, ...] = ()     # every run whose detections are used (newest mode)
 
     def scores(self) -> tuple[np.ndarray, np.ndarray]:
         """``(scores, class_ids)`` of every stored detection of the run."""
@@ -93,14 +94,25 @@ class Statistics:
         return self.data.run
 
 
-def load_statistics_input(project, run_id: Optional[int] = None, *,
+NEWEST = "newest"
+
+
+def load_statistics_input(project, run_id: Optional[Union[int, str]] = None, *,
                           progress: Optional[ProgressFn] = None,
                           cancel: Optional[CancelToken] = None) -> StatisticsInput:
     """Read run ``run_id`` (default: the latest run with stored detections, or none) and the
-    manual data of every micrograph of ``project``. Raises ProjectError for an unknown run."""
+    manual data of every micrograph of ``project``. Raises ProjectError for an unknown run.
+
+    ``run_id="newest"`` takes each micrograph's detections from the newest run that stored
+    it (what the window shows); ``run`` is then the newest of those runs."""
     progress = progress or no_progress
-    run = project.run(run_id) if run_id is not None else project.latest_run()
-    done = project.detected_micrograph_ids(run.id) if run is not None else set()
+    if run_id == NEWEST:
+        source = project.latest_runs()
+        run = project.run(max(source.values())) if source else None
+    else:
+        run = project.run(run_id) if run_id is not None else project.latest_run()
+        source = dict.fromkeys(project.detected_micrograph_ids(run.id), run.id) \
+            if run is not None else {}
     annotated = project.annotated_micrograph_ids()
     experiments = project.experiments()
     all_micrographs = [(e, m) for e in experiments for m in project.micrographs(e.id)]
@@ -108,9 +120,9 @@ def load_statistics_input(project, run_id: Optional[int] = None, *,
     for index, (experiment, m) in enumerate(all_micrographs):
         check_cancel(cancel)
         progress(index / max(1, len(all_micrographs)), f"reading {m.name}")
-        detected = m.id in done
+        detected = m.id in source
         if detected:
-            xyxy, cls, score = project.detection_arrays(run.id, m.id)
+            xyxy, cls, score = project.detection_arrays(source[m.id], m.id)
         else:
             xyxy, cls, score = np.zeros((0, 4)), np.zeros(0, dtype=np.int64), np.zeros(0)
         boxes = tuple(project.manual_boxes(m.id)) if m.id in annotated else None
@@ -125,7 +137,8 @@ def load_statistics_input(project, run_id: Optional[int] = None, *,
                                      counts, boxes))
     progress(1.0, "statistics data read")
     return StatisticsInput(str(project.path), project.scheme, run,
-                           tuple(e.name for e in experiments), tuple(items))
+                           tuple(e.name for e in experiments), tuple(items),
+                           tuple(sorted(set(source.values()))))
 
 
 def _count_ids(class_ids: np.ndarray, scheme: ClassScheme) -> dict[str, int]:
@@ -166,6 +179,9 @@ def compute_statistics(data: StatisticsInput, threshold: float = 0.5, *,
     notes = []
     if data.run is None:
         notes.append("no detection run: manual data only")
+    elif len(data.run_ids) > 1:
+        notes.append("detections of each micrograph from its newest run: runs "
+                     + ", ".join(f"#{r}" for r in data.run_ids))
     elif threshold < data.run.score_floor:
         notes.append(f"threshold {threshold:g} is below the run's score floor "
                      f"{data.run.score_floor:g}: weaker detections were never stored")

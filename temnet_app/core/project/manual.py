@@ -1,5 +1,5 @@
 """Manual reference data of a project's micrographs: boxes drawn or imported by hand (the
-"annotated" mark included) and explicit per-class counts.
+"annotated" mark included), explicit per-class counts, and the "reviewed" mark.
 
 Boxes are xyxy float pixels in full-micrograph coordinates; class ids index the project's class
 names (1-based, see :mod:`.meta`).
@@ -107,3 +107,28 @@ class ManualData:
                 return None
         by_key = {name.lower(): count for name, count in rows.items()}
         return {n: by_key[n.lower()] for n in self._meta.class_names if n.lower() in by_key}
+
+    # ----------------------------------------------------------------- reviewed mark
+    def set_reviewed(self, micrograph_id: int, reviewed: bool) -> None:
+        """Mark (or unmark) a micrograph as reviewed: its manual boxes were checked by hand."""
+        with self._store.writing("save the reviewed mark") as (conn, events):
+            mid = sql.existing_micrograph(conn, micrograph_id)
+            if reviewed:
+                conn.execute("INSERT INTO reviews (micrograph_id, reviewed) VALUES (?, ?) "
+                             "ON CONFLICT (micrograph_id) DO UPDATE SET reviewed = "
+                             "excluded.reviewed", (mid, utc_now()))
+            else:
+                conn.execute("DELETE FROM reviews WHERE micrograph_id = ?", (mid,))
+            events.add("manual", [mid])
+
+    def reviewed_micrograph_ids(self, experiment_id: Optional[int] = None) -> set[int]:
+        """Micrographs marked as reviewed."""
+        query = "SELECT r.micrograph_id FROM reviews r"
+        with self._store.reading() as conn:
+            if experiment_id is None:
+                rows = conn.execute(query).fetchall()
+            else:
+                rows = conn.execute(query + " JOIN micrographs m ON m.id = r.micrograph_id "
+                                    "WHERE m.experiment_id = ?", (int(experiment_id),)).fetchall()
+        return {r[0] for r in rows}
+

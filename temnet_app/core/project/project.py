@@ -270,6 +270,13 @@ class Project:
         """Explicit counts as stored (in class order), or ``None`` if none were set."""
         return self._manual.manual_counts(micrograph_id)
 
+    def set_reviewed(self, micrograph_id: int, reviewed: bool = True) -> None:
+        """Mark (or unmark) a micrograph as reviewed: a person checked its manual boxes."""
+        self._manual.set_reviewed(micrograph_id, reviewed)
+
+    def reviewed_micrograph_ids(self, experiment_id: Optional[int] = None) -> set[int]:
+        return self._manual.reviewed_micrograph_ids(experiment_id)
+
     # ----------------------------------------------------------------- detection runs
     def start_run(self, model_id: str, settings: dict, score_floor: float) -> DetectionRun:
         """A new run with status ``running``; ``settings`` must be JSON-serialisable."""

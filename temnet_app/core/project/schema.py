@@ -17,7 +17,7 @@ from typing import Callable
 from temnet_app.core.boxes import DEFAULT_CLASS_NAMES
 from temnet_app.core.errors import ProjectError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 PROJECT_SUFFIX = ".temnet"
 APPLICATION_ID = 0x54454D4E  # "TEMN"
 APPLICATION_NAME = "TEMNet Studio"
@@ -119,8 +119,22 @@ def _create_v1(conn: sqlite3.Connection) -> None:
     ])
 
 
+_REVIEWS_V2 = """
+CREATE TABLE reviews (
+    micrograph_id INTEGER PRIMARY KEY REFERENCES micrographs(id) ON DELETE CASCADE,
+    reviewed TEXT NOT NULL
+);
+"""
+
+
+def _add_reviews_v2(conn: sqlite3.Connection) -> None:
+    """Version 1 -> 2: the per-micrograph "reviewed" mark (manual boxes checked by a person)."""
+    for statement in _split_statements(_REVIEWS_V2):
+        conn.execute(statement)
+
+
 # Version n -> the function upgrading a version-n file to n + 1 inside an open transaction.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _create_v1}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _create_v1, 1: _add_reviews_v2}
 
 
 def _split_statements(script: str) -> list[str]:

@@ -92,3 +92,24 @@ def test_save_copy_is_a_complete_project(project, tmp_path):
         project.save_copy(tmp_path / "copy.db")
     with pytest.raises(ProjectError, match="open project"):
         project.save_copy(project.path)
+
+
+def test_statistics_in_newest_mode_count_what_the_window_counts(project):
+    from temnet_app.core.analysis import compute_statistics, load_statistics_input
+
+    a, b, c = (m.id for m in project.micrographs())
+    old = project.start_run("m", {}, 0.05)
+    project.store_detections(old.id, a, [det(1, 0.9), det(2, 0.8)])
+    project.store_detections(old.id, b, [det(3, 0.8)])
+    new = project.start_run("m", {}, 0.05)
+    project.store_detections(new.id, a, [det(2, 0.7)])
+    stats = compute_statistics(load_statistics_input(project, "newest"), 0.5)
+    table = stats.per_micrograph[stats.per_micrograph["source"] == "predicted"]
+    counts = {int(r.micrograph_id): (int(r.n_eccentric), int(r.n_mature), int(r.n_immature))
+              for r in table.itertuples()}
+    index = DetectionIndex.from_project(project)
+    assert counts == {mid: tuple(int(v) for v in index.counts_of(mid, 0.5)) for mid in (a, b)}
+    assert stats.run.id == new.id and stats.data.run_ids == (old.id, new.id)
+    assert any("newest run" in note for note in stats.notes)
+    latest_only = compute_statistics(load_statistics_input(project), 0.5)
+    assert set(latest_only.per_micrograph["micrograph_id"]) == {a}

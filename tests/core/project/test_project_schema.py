@@ -14,54 +14,91 @@ def user_version(path) -> int:
         return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
+CURRENT = schema.SCHEMA_VERSION
+
+
 @pytest.fixture
-def v1_project(tmp_path):
+def v1_project(tmp_path, monkeypatch):
+    """A project file in format 1 (written as this program's first release wrote it)."""
     path = tmp_path / "old study.temnet"
+    with monkeypatch.context() as patch:
+        patch.setattr(schema, "SCHEMA_VERSION", 1)
+        with Project.create(path) as proj:
+            proj.add_experiment("WT", notes="kept across the upgrade")
+    assert user_version(path) == 1
+    return path
+
+
+@pytest.fixture
+def current_project(tmp_path):
+    path = tmp_path / "study.temnet"
     with Project.create(path) as proj:
         proj.add_experiment("WT", notes="kept across the upgrade")
     return path
 
 
-def test_migration_hook_upgrades_an_older_file(v1_project, monkeypatch):
+def test_format_1_files_gain_the_reviewed_mark(v1_project, tmp_path):
+    import numpy as np
+    import tifffile
+
+    with Project.open(v1_project) as proj:
+        assert user_version(v1_project) == CURRENT
+        folder = tmp_path / "img"
+        folder.mkdir()
+        tifffile.imwrite(folder / "a.tif", np.full((40, 40), 90, np.uint8))
+        mid = proj.add_folder(folder).added[0].id
+        assert proj.reviewed_micrograph_ids() == set()
+        proj.set_reviewed(mid)
+        assert proj.reviewed_micrograph_ids() == {mid}
+        proj.set_reviewed(mid, False)
+        assert proj.reviewed_micrograph_ids() == set()
+        proj.set_reviewed(mid)
+        proj.remove_micrograph(mid)
+        assert proj.reviewed_micrograph_ids() == set()
+    assert user_version(v1_project.with_name("old study.temnet.format1.bak")) == 1
+
+
+def test_migration_hook_upgrades_an_older_file(current_project, monkeypatch):
     calls = []
 
-    def to_v2(conn):
+    def to_next(conn):
         calls.append(conn.execute("PRAGMA user_version").fetchone()[0])
         conn.execute("ALTER TABLE experiments ADD COLUMN colour TEXT NOT NULL DEFAULT 'grey'")
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(schema.MIGRATIONS, 1, to_v2)
-    with Project.open(v1_project) as proj:
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", CURRENT + 1)
+    monkeypatch.setitem(schema.MIGRATIONS, CURRENT, to_next)
+    with Project.open(current_project) as proj:
         assert proj.experiment_by_name("WT").notes == "kept across the upgrade"
         assert proj._store._conn.execute("SELECT colour FROM experiments").fetchone()[0] == "grey"
-    assert calls == [1]
-    assert user_version(v1_project) == 2
-    backup = v1_project.with_name("old study.temnet.format1.bak")
-    assert user_version(backup) == 1
+    assert calls == [CURRENT]
+    assert user_version(current_project) == CURRENT + 1
+    backup = current_project.with_name(f"study.temnet.format{CURRENT}.bak")
+    assert user_version(backup) == CURRENT
     with sqlite3.connect(backup) as conn:
         assert conn.execute("SELECT name FROM experiments").fetchall() == [("WT",)]
-    with Project.open(v1_project):  # already at version 2: no second migration
+    with Project.open(current_project):  # already upgraded: no second migration
         pass
-    assert calls == [1]
+    assert calls == [CURRENT]
 
 
-def test_failed_migration_leaves_the_file_untouched(v1_project, monkeypatch):
+def test_failed_migration_leaves_the_file_untouched(current_project, monkeypatch):
     def broken(conn):
         conn.execute("ALTER TABLE experiments ADD COLUMN half_done TEXT")
         raise RuntimeError("disk gremlin")
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(schema.MIGRATIONS, 1, broken)
-    with pytest.raises(ProjectError, match="cannot upgrade old study.temnet.*disk gremlin"):
-        Project.open(v1_project)
-    assert user_version(v1_project) == 1
-    with sqlite3.connect(v1_project) as conn:
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", CURRENT + 1)
+    monkeypatch.setitem(schema.MIGRATIONS, CURRENT, broken)
+    with pytest.raises(ProjectError, match="cannot upgrade study.temnet.*disk gremlin"):
+        Project.open(current_project)
+    assert user_version(current_project) == CURRENT
+    with sqlite3.connect(current_project) as conn:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(experiments)")]
     assert "half_done" not in columns
 
-    monkeypatch.delitem(schema.MIGRATIONS, 1)
-    with pytest.raises(ProjectError, match="no migration from project format 1 to 2"):
-        Project.open(v1_project)
+    monkeypatch.delitem(schema.MIGRATIONS, CURRENT)
+    with pytest.raises(ProjectError, match=f"no migration from project format {CURRENT} to "
+                                           f"{CURRENT + 1}"):
+        Project.open(current_project)
 
 
 def test_newer_schema_is_refused(v1_project):
