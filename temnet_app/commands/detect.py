@@ -18,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "models/temnet-gn-synthetic")
     parser.add_argument("--experiment", default=None,
                         help="only this experiment (by name); default: all experiments")
+    parser.add_argument("--micrograph", action="append", default=None, metavar="FILE",
+                        help="only this micrograph (its file name, or experiment/file name); "
+                             "repeat for several")
     parser.add_argument("--resume", type=int, default=None, metavar="RUN",
                         help="continue detection run RUN, skipping micrographs it already holds")
     add_mode_argument(parser)
@@ -41,6 +44,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             micrographs = project.micrographs()
             where = f"project {args.project}"
+        if args.micrograph:
+            micrographs = pick_micrographs(project, micrographs, args.micrograph)
+            where += f", {len(micrographs)} chosen"
         if not micrographs:
             raise ProjectError(f"no micrographs in {where}: add a folder of micrographs first")
         resolve_model_dir(args.model)  # a missing model fails fast, before TensorFlow loads
@@ -61,3 +67,23 @@ def run(args: argparse.Namespace) -> int:
     if summary.status == "failed":
         return 2
     return 1 if summary.skipped else 0
+
+
+def pick_micrographs(project, micrographs, wanted):
+    """The micrographs named in ``wanted`` ("file.tif" or "Experiment/file.tif"), in the
+    given order; ProjectError for a name that matches none, or several."""
+    from temnet_app.core.errors import ProjectError
+
+    names = {e.id: e.name for e in project.experiments()}
+    chosen = []
+    for text in wanted:
+        experiment, _, file = text.rpartition("/")
+        found = [m for m in micrographs if m.name.lower() == file.lower()
+                 and (not experiment or names[m.experiment_id].lower() == experiment.lower())]
+        if not found:
+            raise ProjectError(f"no micrograph {text!r} in the project")
+        if len(found) > 1:
+            raise ProjectError(f"{text!r} names {len(found)} micrographs; write it as "
+                               f"EXPERIMENT/{file}")
+        chosen.append(found[0])
+    return chosen

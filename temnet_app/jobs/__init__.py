@@ -6,14 +6,18 @@ from temnet_app.jobs.adding import AddSummary, add_paths
 from temnet_app.jobs.demo import build_demo_project
 from temnet_app.jobs.detection import (RunSummary, SkippedMicrograph, detect_in_project,
                                        run_detection)
-from temnet_app.jobs.importing import ImportSummary, export_report, import_annotations
+from temnet_app.jobs.exporting import (EXPORT_KINDS, export_all, export_annotations,
+                                       export_overlays, export_report)
+from temnet_app.jobs.importing import ImportSummary, import_annotations
 from temnet_app.jobs.models import (DEFAULT_MODEL_NAME, ModelSummary, default_model_dir,
                                     describe_model, load_detector, resolve_model_dir)
 from temnet_app.jobs.prediction import FilePrediction, expand_paths, predict_files
+from temnet_app.jobs.provenance import detect_command, report_command
 from temnet_app.jobs.statistics import load_statistics
 
-__all__ = ["DEFAULT_MODEL_NAME", "add_paths", "AddSummary", "build_demo_project",
-           "default_model_dir", "describe_model", "detect_in_project", "expand_paths",
-           "export_report", "FilePrediction", "import_annotations", "ImportSummary",
-           "load_detector", "load_statistics", "ModelSummary", "predict_files",
+__all__ = ["DEFAULT_MODEL_NAME", "EXPORT_KINDS", "add_paths", "AddSummary", "build_demo_project",
+           "default_model_dir", "describe_model", "detect_command", "detect_in_project",
+           "expand_paths", "export_all", "export_annotations", "export_overlays", "export_report",
+           "FilePrediction", "import_annotations", "ImportSummary", "load_detector",
+           "load_statistics", "ModelSummary", "predict_files", "report_command",
            "resolve_model_dir", "run_detection", "RunSummary", "SkippedMicrograph"]

@@ -16,7 +16,6 @@ from temnet_app.core.annotations import read_via_csv
 from temnet_app.core.errors import ProjectError
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress
 from temnet_app.core.project import Project
-from temnet_app.simulator import simulate_set
 
 # (experiment name, simulator preset, condition notes, seed)
 DEMO_EXPERIMENTS: tuple[tuple[str, str, str, int], ...] = (
@@ -35,6 +34,8 @@ def build_demo_project(project_path: Path, *, progress: Optional[ProgressFn] = N
 
     Images go into one folder per experiment beside the project file. Returns the project path.
     """
+    from temnet_app.simulator import simulate_set  # numpy/scipy-heavy: only when building
+
     progress = progress or no_progress
     project_path = Path(project_path)
     if project_path.suffix != ".temnet":

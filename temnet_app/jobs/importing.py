@@ -1,6 +1,5 @@
 """Importing manual reference data into a project, matched to micrographs by file name: boxes
-from a VIA CSV or COCO JSON, per-class counts from a counts CSV. Exporting the report (CSV
-tables and PDF) of a project at a confidence threshold."""
+from a VIA CSV or COCO JSON, per-class counts from a counts CSV."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ from pathlib import Path
 from typing import Optional
 
 from temnet_app.core.errors import AnnotationError
-from temnet_app.core.progress import CancelToken, ProgressFn, no_progress
 
 IMPORT_SUFFIXES = (".csv", ".json")
 
@@ -74,19 +72,3 @@ def import_annotations(project, path, experiment_id: Optional[int] = None) -> Im
             project.set_manual_counts(found[0], value)
             summary.matched.append(found[0])
     return summary
-
-
-def export_report(project, out_dir, threshold: float, thumbnails: bool = True,
-                  progress: Optional[ProgressFn] = None,
-                  cancel: Optional[CancelToken] = None) -> dict[str, Path]:
-    """Write the CSV tables and the PDF report of ``project`` at ``threshold`` into
-    ``out_dir`` (atomically, file by file); returns ``{kind: path}``."""
-    from temnet_app.core.reports import write_report
-    from temnet_app.jobs.statistics import load_statistics
-
-    progress = progress or no_progress
-    progress(0.0, "counting")
-    stats = load_statistics(project, None, threshold)
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    return write_report(stats, out_dir, image_path=project.image_path if thumbnails else None,
-                        progress=progress, cancel=cancel)

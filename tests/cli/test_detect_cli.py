@@ -148,3 +148,54 @@ def test_text_progress_on_a_pipe_writes_few_lines():
     assert lines[0] == "[..........]   0.0%  working"
     assert lines[-1] == "[##########] 100.0%  working"
     assert percent(float("nan")) == "-" and percent(0.8) == "80.0"
+
+
+def test_detect_picks_micrographs_by_name(tmp_path, capsys, monkeypatch):
+    from temnet_app.commands.detect import pick_micrographs
+    from temnet_app.core.errors import ProjectError
+    from temnet_app.core.project import Project
+
+    for experiment in ("WT", "KO"):
+        folder = tmp_path / experiment
+        folder.mkdir()
+        for i in range(2):
+            tifffile.imwrite(folder / f"m{i}.tif",
+                             np.full((40, 50), 80 + 10 * i + len(experiment), np.uint8))
+    with Project.create(tmp_path / "p.temnet") as project:
+        project.add_folder(tmp_path / "WT")
+        project.add_folder(tmp_path / "KO")
+        every = project.micrographs()
+        chosen = pick_micrographs(project, every, ["KO/m1.tif", "wt/M0.TIF"])
+        assert [(project.experiment(m.experiment_id).name, m.name) for m in chosen] == \
+            [("KO", "m1.tif"), ("WT", "m0.tif")]
+        with pytest.raises(ProjectError, match="names 2 micrographs"):
+            pick_micrographs(project, every, ["m0.tif"])
+        with pytest.raises(ProjectError, match="no micrograph 'x.tif'"):
+            pick_micrographs(project, every, ["x.tif"])
+    code = main(["detect", str(tmp_path / "p.temnet"), "--micrograph", "nope.tif",
+                 "--model", str(tmp_path)])
+    _one_line_error(capsys, code, "no micrograph 'nope.tif'")
+
+
+def test_detect_command_of_the_window_is_what_the_cli_takes(tmp_path):
+    """jobs.detect_command writes --experiment for a whole experiment, --micrograph else."""
+    import shlex
+
+    from temnet_app.cli import build_parser
+    from temnet_app.core.project import Micrograph
+    from temnet_app.jobs import detect_command
+
+    def mic(i, experiment):
+        return Micrograph(i, experiment, f"E{experiment}/m{i}.tif", 10, 10, "x" * 64, None,
+                          None, None, "t")
+
+    every = [mic(1, 1), mic(2, 1), mic(3, 2)]
+    names = {1: "WT", 2: "KO 2"}
+    whole = detect_command(tmp_path / "p.temnet", every, names, every)
+    one = detect_command(tmp_path / "p.temnet", every[:2], names, every, tmp_path / "model")
+    some = detect_command(tmp_path / "p.temnet", [every[0], every[2]], names, every)
+    assert whole == f"temnet detect {tmp_path / 'p.temnet'}"
+    assert one.endswith("--experiment WT") and f"--model {tmp_path / 'model'}" in one
+    assert "--micrograph WT/m1.tif --micrograph 'KO 2/m3.tif'" in some
+    args = build_parser().parse_args(shlex.split(some)[1:])
+    assert args.micrograph == ["WT/m1.tif", "KO 2/m3.tif"]

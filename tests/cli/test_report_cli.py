@@ -103,3 +103,21 @@ def test_unknown_run_and_project_without_data(project_path, tmp_path):
     result = temnet("stats", tmp_path / "empty.temnet")
     assert result.returncode == 0 and "manual data only" in result.stderr
     assert ["E", "manual", "1", "3"] in [ln.split()[:4] for ln in result.stdout.splitlines()]
+
+
+def test_stats_run_newest_takes_each_micrographs_newest_run(project_path):
+    with Project.open(project_path) as proj:
+        first = proj.micrographs()[0]
+        newer = proj.start_run("other-model", {}, 0.05)
+        proj.store_detections(newer.id, first.id, [])      # nothing found there this time
+        proj.finish_run(newer.id, "complete")
+    latest = temnet("stats", project_path, "--threshold", "0.5")
+    newest = temnet("stats", project_path, "--threshold", "0.5", "--run", "newest")
+    assert latest.returncode == newest.returncode == 0, newest.stderr
+    assert "run #2 (model other-model" in latest.stdout
+    assert "newest run: runs #1, #2" in newest.stdout
+    rows = {tuple(ln.split()[:2]): ln.split() for ln in newest.stdout.splitlines()
+            if ln.split()[:2] == ["WT", "predicted"]}
+    assert rows[("WT", "predicted")][:4] != ["WT", "predicted", "2", "7"]  # run 2 changed one
+    bad = temnet("stats", project_path, "--run", "latest")
+    assert bad.returncode == 2 and "expected a run id or 'newest'" in bad.stderr

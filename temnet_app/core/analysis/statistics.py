@@ -27,7 +27,6 @@ from typing import Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2_contingency
 
 SOURCES = ("predicted", "manual")
 ID_COLUMNS = ("experiment", "experiment_id", "micrograph_id", "file", "magnification", "source")
@@ -106,6 +105,8 @@ def chi_square_test(pred_counts: Sequence[int], manual_counts: Sequence[int],
     if keep.sum() < 2:
         return ChiSquare(math.nan, 0, math.nan, kept, False,
                          f"only {kept[0]} present in both: identical distributions, no test")
+    from scipy.stats import chi2_contingency  # scipy.stats takes a second to import: on use
+
     table = np.vstack([pred[keep], manual[keep]])
     correction = bool(yates and table.shape[1] == 2)
     result = chi2_contingency(table, correction=correction)

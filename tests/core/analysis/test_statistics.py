@@ -1,5 +1,5 @@
 """Known-answer tests for core.statistics (distributions, SD, RMSE, chi-square) and
-core.project_statistics (counting a project's run at a threshold)."""
+core.analysis.project_tables (counting a project's run at a threshold)."""
 
 import math
 
