@@ -2,8 +2,10 @@
 
 Builds the demo project in a temporary folder, runs the shipped model on its first experiment
 through the window's own worker, and saves:
-docs/window_overview.png (browser, viewer with overlays, counts), docs/window_zoom.png (1:1 with
-confidence labels) and docs/window_start.png (the start page).
+docs/window_overview.png (browser, viewer with overlays, counts, statistics),
+docs/window_zoom.png (1:1 with confidence labels), docs/window_annotate.png (annotation mode
+mid-edit: detections accepted as manual boxes, one box selected with its handles) and
+docs/window_start.png (the start page).
 
 Run: ``QT_QPA_PLATFORM=offscreen python docs/make_screenshots.py``
 """
@@ -55,6 +57,21 @@ def main() -> None:
         window.viewer.view.centerOn(2000, 1200)
         app.processEvents()
         window.grab().save(str(DOCS / "window_zoom.png"))
+        window.actions["show_labels"].setChecked(False)
+        window.session.set_current(ids[1])
+        app.processEvents()
+        window.session.project.clear_manual_boxes(ids[1])
+        app.processEvents()                 # the window hears of it before accepting
+        window.annotation.accept_detections([ids[1]])
+        app.processEvents()
+        window.actions["annotate"].setChecked(True)
+        view = window.viewer.view
+        view.set_zoom(0.6)
+        box = max(view.overlay.manual, key=lambda item: item.rect().width())
+        view.centerOn(box)
+        window.viewer.editor.select([view.overlay.manual.index(box)])
+        app.processEvents()
+        window.grab().save(str(DOCS / "window_annotate.png"))
         window.close()
     print("wrote", ", ".join(p.name for p in sorted(DOCS.glob("window_*.png"))))
 

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QWidget
 
 Key = Union[str, QKeySequence.StandardKey, None]
 ALWAYS, PROJECT, MICROGRAPH, IDLE, RUNNING = "always", "project", "micrograph", "idle", "running"
+UNDO, REDO = "undo", "redo"
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,27 @@ SPECS: tuple[Spec, ...] = (
     Spec("import", "File", "&Import annotations…", "Ctrl+I",
          "Import manual boxes (VIA CSV, COCO JSON) or counts (counts CSV), matched by file "
          "name", PROJECT),
-    Spec("export", "File", "&Export report…", "Ctrl+E",
-         "Write CSV tables and a PDF report at the current confidence threshold", PROJECT),
+    Spec("export", "File", "&Export…", "Ctrl+Shift+E",
+         "Write the report (CSV tables, PDF), the manual annotations (VIA CSV, COCO JSON) "
+         "and PNG overlays", PROJECT),
     Spec("close_project", "File", "C&lose project", QKeySequence.StandardKey.Close, "", PROJECT),
     Spec("quit", "File", "&Quit", QKeySequence.StandardKey.Quit),
+    Spec("undo", "Edit", "&Undo", QKeySequence.StandardKey.Undo, "Undo the last box edit",
+         UNDO),
+    Spec("redo", "Edit", "&Redo", "Ctrl+Shift+Z", "Redo the box edit undone last", REDO),
+    Spec("annotate", "Edit", "&Annotation mode", "Ctrl+E",
+         "Draw, move, resize, relabel and delete manual boxes on the micrograph", MICROGRAPH,
+         True, False),
+    Spec("accept", "Edit", "Acce&pt detections as annotations", "Ctrl+Shift+A",
+         "Make the detections above the threshold the manual boxes of the shown micrograph "
+         "(or of the micrographs selected in the browser), then correct them", PROJECT),
+    Spec("reviewed", "Edit", "Mark &reviewed", "Ctrl+Return",
+         "Mark the shown micrograph's manual boxes as checked (press again to unmark)",
+         MICROGRAPH),
+    Spec("manual_counts", "Edit", "Manual &counts…", None,
+         "Enter counts per class for micrographs annotated without boxes", PROJECT),
+    Spec("copy_command", "Edit", "Copy the last &temnet command", None,
+         "The command line that repeats the last detection run or export", ALWAYS),
     Spec("new_experiment", "Project", "&New experiment…", None, "An empty experiment", PROJECT),
     Spec("rename", "Project", "&Rename experiment", "F2", "", PROJECT),
     Spec("remove", "Project", "Re&move from project…", None,
@@ -75,7 +93,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("log_folder", "Help", "Open &log folder", None, "Where TEMNet Studio writes its log"),
     Spec("about", "Help", "&About TEMNet Studio", None),
 )
-MENUS = ("File", "Project", "View", "Run", "Help")
+MENUS = ("File", "Edit", "Project", "View", "Run", "Help")
 
 
 class Actions:
@@ -112,9 +130,11 @@ class Actions:
     def in_menu(self, menu: str) -> list[QAction]:
         return [self.actions[s.key] for s in SPECS if s.menu == menu]
 
-    def update(self, *, project: bool, micrograph: bool, running: bool) -> None:
+    def update(self, *, project: bool, micrograph: bool, running: bool,
+               can_undo: bool = False, can_redo: bool = False) -> None:
         state = {ALWAYS: True, PROJECT: project, MICROGRAPH: micrograph,
-                 IDLE: project and not running, RUNNING: running}
+                 IDLE: project and not running, RUNNING: running, UNDO: project and can_undo,
+                 REDO: project and can_redo}
         for spec in SPECS:
             self.actions[spec.key].setEnabled(state[spec.when])
 

@@ -16,7 +16,7 @@ from temnet_app.gui.dialogs.model_dialog import ModelDialog
 from temnet_app.gui.session import Session
 from temnet_app.gui.settings import AppSettings
 from temnet_app.gui.workers import JobRunner
-from temnet_app.jobs import describe_model, detect_in_project
+from temnet_app.jobs import describe_model, detect_command, detect_in_project
 
 
 class DetectionControl(QObject):
@@ -26,6 +26,7 @@ class DetectionControl(QObject):
     modelChanged = Signal(str)      # the model's id (name@version) for the status bar
     message = Signal(str)
     finished = Signal(object)       # the RunSummary, or None after a failure
+    commandRun = Signal(str)        # the temnet command that repeats a run
 
     def __init__(self, window, session: Session, settings: AppSettings,
                  runner: JobRunner) -> None:
@@ -70,6 +71,10 @@ class DetectionControl(QObject):
         worker = self.runner.start(f"detection in {scope}", detect_in_project, project,
                                    list(micrograph_ids), model,
                                    on_model_loaded=lambda d: self.deviceKnown.emit(d.device))
+        names = {e.id: e.name for e in self.session.experiments}
+        every = [m for ms in self.session.micrographs.values() for m in ms]
+        self.commandRun.emit(detect_command(project.path, [self.session.by_id[i] for i in
+                                                           micrograph_ids], names, every, model))
         worker.succeeded.connect(self._done)
         worker.failed.connect(self._failed)
         worker.cancelled.connect(lambda: self.message.emit("Detection cancelled"))

@@ -6,11 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (QDockWidget, QMainWindow, QMenu, QMessageBox, QStackedWidget,
-                               QToolBar)
+                               QToolBar, QWidget)
 
 from temnet_app.gui.actions import MENUS, Actions
+from temnet_app.gui.annotation_control import AnnotationControl
 from temnet_app.gui.app import APP_NAME
 from temnet_app.gui.browser import BrowserPanel
 from temnet_app.gui.browser.panel import dropped_paths
@@ -41,7 +43,11 @@ class MainWindow(QMainWindow):
         self.projects = ProjectControl(self, self.session, self.settings, self.task_runner)
         self.detection = DetectionControl(self, self.session, self.settings,
                                           self.detection_runner)
-        self.start_page, self.viewer = StartPage(self), ViewerPanel(self.session, self)
+        self.undo_stack = QUndoStack(self)
+        self.start_page = StartPage(self)
+        self.viewer = ViewerPanel(self.session, self.undo_stack, self)
+        self.annotation = AnnotationControl(self, self.session, self.undo_stack,
+                                            self.viewer.editor)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.start_page)
         self.stack.addWidget(self.viewer)
@@ -53,6 +59,10 @@ class MainWindow(QMainWindow):
         self.counts_dock = self._dock("countsDock", "Counts", self.counts,
                                       Qt.DockWidgetArea.LeftDockWidgetArea)
         self.splitDockWidget(self.browser_dock, self.counts_dock, Qt.Orientation.Vertical)
+        self._statistics = None      # built after the window shows (matplotlib is slow to load)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.statistics_dock = self._dock("statisticsDock", "Statistics", QWidget(self),
+                                          Qt.DockWidgetArea.BottomDockWidgetArea)
         self.threshold = ThresholdSlider(self.session.threshold, self)
         self.recent_menu = RecentMenu(self.settings, self)
         self.class_menu = QMenu("&Classes", self)
@@ -67,6 +77,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.browser_dock], [520], Qt.Orientation.Horizontal)
         self.resizeDocks([self.browser_dock, self.counts_dock], [600, 240],
                          Qt.Orientation.Vertical)
+        self.resizeDocks([self.statistics_dock], [300], Qt.Orientation.Vertical)
         self._default_state = self.saveState()
         geometry, state = self.settings.window_state()
         if geometry is not None:
@@ -99,12 +110,13 @@ class MainWindow(QMainWindow):
                     menu.addMenu(self.class_menu)
                 if action.objectName() in ("action_save_copy", "action_export",
                                            "action_close_project", "action_next",
-                                           "action_show_labels", "action_cancel"):
+                                           "action_show_labels", "action_cancel",
+                                           "action_redo", "action_manual_counts"):
                     menu.addSeparator()
             if title == "View":
                 menu.addSeparator()
-                menu.addAction(self.browser_dock.toggleViewAction())
-                menu.addAction(self.counts_dock.toggleViewAction())
+                for dock in (self.browser_dock, self.counts_dock, self.statistics_dock):
+                    menu.addAction(dock.toggleViewAction())
         bar = QToolBar("Main", self)
         bar.setObjectName("mainToolBar")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -130,7 +142,15 @@ class MainWindow(QMainWindow):
             "new": p.ask_new, "open": p.ask_open, "open_demo": p.open_demo,
             "save_copy": p.save_copy, "add_folder": p.ask_add_folder,
             "add_files": lambda: p.ask_add_files(b.current_experiment_id()),
-            "import": p.ask_import, "export": p.ask_export,
+            "import": p.ask_import,
+            "export": lambda: p.ask_export(b.selected_micrograph_ids()
+                                           or [i for i in [self.session.current_id] if i != -1]),
+            "undo": self.undo_stack.undo, "redo": self.undo_stack.redo,
+            "annotate": v.editor.set_active,
+            "accept": lambda: self.annotation.accept_detections(b.selected_micrograph_ids()),
+            "reviewed": self.annotation.toggle_reviewed,
+            "manual_counts": lambda: self.annotation.edit_counts(b.current_experiment_id()),
+            "copy_command": self.annotation.copy_command,
             "close_project": self.close_project, "quit": self.close,
             "new_experiment": p.new_experiment, "rename": b.rename_current,
             "remove": lambda: p.remove(b.selected_micrograph_ids(), b.current_experiment_id(),
@@ -168,6 +188,18 @@ class MainWindow(QMainWindow):
             source.connect(self.counts.set_class_checked)
             source.connect(self.class_toggles.set_checked)
         self.recent_menu.chosen.connect(self.projects.open_path)
+        self.viewer.annotation_bar.add_actions([self.actions[k] for k in ("accept", "reviewed")])
+        self.viewer.editor.modeChanged.connect(self.actions["annotate"].setChecked)
+        for control in (self.projects, self.detection):
+            control.commandRun.connect(self.annotation.remember_command)
+        self.annotation.message.connect(lambda text: self.status.showMessage(text, 15000))
+        stack = self.undo_stack
+        for signal in (stack.canUndoChanged, stack.canRedoChanged):
+            signal.connect(lambda _: self._refresh())
+        stack.undoTextChanged.connect(
+            lambda text: self.actions["undo"].setText(f"&Undo {text}".rstrip()))
+        stack.redoTextChanged.connect(
+            lambda text: self.actions["redo"].setText(f"&Redo {text}".rstrip()))
         self.viewer.view.boxHovered.connect(lambda text: self.status.showMessage(text, 4000))
         self.start_page.newRequested.connect(self.projects.ask_new)
         self.start_page.openRequested.connect(self.projects.ask_open)
@@ -195,12 +227,16 @@ class MainWindow(QMainWindow):
             self.start_page.set_recent(self.settings.recent_projects())
         running = self.detection_runner.running or self.task_runner.running
         self.actions.update(project=project is not None,
-                            micrograph=self.viewer.view.has_image, running=running)
+                            micrograph=self.viewer.view.has_image, running=running,
+                            can_undo=self.undo_stack.canUndo(),
+                            can_redo=self.undo_stack.canRedo())
+        if not self.viewer.view.has_image:
+            self.viewer.editor.set_active(False)
 
     def _show_docks(self, project_open: bool) -> None:
         """The start page has the window to itself; the panels come back as the user left
         them when a project opens."""
-        docks = (self.browser_dock, self.counts_dock)
+        docks = (self.browser_dock, self.counts_dock, self.statistics_dock)
         if not project_open and self._hidden_docks is None:
             self._hidden_docks = {d: not d.isHidden() for d in docks}
             for dock in docks:
@@ -222,6 +258,29 @@ class MainWindow(QMainWindow):
         name = next((e.name for e in self.session.experiments if e.id == eid), "")
         self.detection.detect([m.id for m in self.session.micrographs.get(eid, [])],
                               f"experiment {name}")
+
+    @property
+    def statistics(self):
+        """The statistics panel, built on first use."""
+        if self._statistics is None:
+            from temnet_app.gui.stats import StatisticsPanel
+
+            self._statistics = StatisticsPanel(self.session, self)
+            self._statistics.experimentClicked.connect(self._select_experiment_named)
+            self.detection_runner.started.connect(lambda _: self._statistics.set_paused(True))
+            self.detection_runner.stopped.connect(lambda _: self._statistics.set_paused(False))
+            self.statistics_dock.setWidget(self._statistics)
+        return self._statistics
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._statistics is None:
+            QTimer.singleShot(0, lambda: self.statistics)
+
+    def _select_experiment_named(self, name: str) -> None:
+        found = next((e for e in self.session.experiments if e.name == name), None)
+        if found is not None:
+            self.browser.select_experiment(found.id)
 
     def cancel_jobs(self) -> None:
         self.detection.cancel()
@@ -248,7 +307,7 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         self._hidden_docks = None
         self.restoreState(self._default_state)
-        for dock in (self.browser_dock, self.counts_dock):
+        for dock in (self.browser_dock, self.counts_dock, self.statistics_dock):
             dock.setFloating(False)
             dock.show()
         self._refresh()

@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 
 from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QProgressDialog, QWidget
 
 from temnet_app.core.errors import TemnetError
 from temnet_app.core.project import PROJECT_SUFFIX, Project
@@ -19,7 +19,9 @@ from temnet_app.gui.dialogs.messages import show_error, show_list
 from temnet_app.gui.session import Session
 from temnet_app.gui.settings import AppSettings
 from temnet_app.gui.workers import JobRunner
-from temnet_app.jobs import add_paths, build_demo_project, export_report, import_annotations
+from temnet_app.gui.dialogs.export_dialog import ExportDialog
+from temnet_app.jobs import (add_paths, build_demo_project, export_all, import_annotations,
+                             report_command)
 
 PROJECT_FILTER = f"TEMNet projects (*{PROJECT_SUFFIX})"
 _log = logging.getLogger(__name__)
@@ -30,13 +32,15 @@ class ProjectControl(QObject):
 
     opened = Signal(Path)
     message = Signal(str)          # a line for the status bar
+    commandRun = Signal(str)       # the temnet command that repeats an export
 
     def __init__(self, window: QWidget, session: Session, settings: AppSettings,
                  runner: JobRunner) -> None:
         super().__init__(window)
         self.window, self.session, self.settings, self.runner = window, session, settings, runner
-        self._pending_add: Optional[tuple[list[Path], Optional[int]]] = None
         self.last_notice = None
+        self.last_export: dict = {}
+        self.progress: Optional[QProgressDialog] = None
 
     # ----------------------------------------------------------------- open / close
     def open_path(self, path: Path) -> bool:
@@ -259,22 +263,49 @@ class ProjectControl(QObject):
                                          problems)
         return summary
 
-    def ask_export(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.window, "Export the report to a folder",
-                                                  str(self.session.project.folder))
-        if folder:
-            self.export_to(Path(folder))
+    def ask_export(self, micrograph_ids: list[int]) -> None:
+        project = self.session.project
+        dialog = ExportDialog(project.folder / "export", self.session.threshold,
+                              len(micrograph_ids), bool(self.session.annotated), self.window)
+        if dialog.exec() == ExportDialog.DialogCode.Accepted and dialog.chosen_folder():
+            self.export_to(dialog.chosen_folder(), dialog.kinds(), micrograph_ids)
 
-    def export_to(self, folder: Path) -> None:
+    def export_to(self, folder: Path, kinds=("report",), micrograph_ids=()) -> None:
+        """Export ``kinds`` into ``folder`` in a worker, with a progress dialog."""
         if self.runner.running:
             show_error(self.window, "Busy", f"Wait for “{self.runner.name}” to finish.")
             return
-        worker = self.runner.start("exporting the report", export_report, self.session.project,
-                                   folder, self.session.threshold)
-        worker.succeeded.connect(lambda paths: self.message.emit(
-            f"Report written to {folder} ({', '.join(p.name for p in paths.values())})"))
+        project, threshold = self.session.project, self.session.threshold
+        worker = self.runner.start("export", export_all, project, folder, threshold,
+                                   list(kinds), list(micrograph_ids))
+        self.progress = QProgressDialog("Exporting…", "Cancel", 0, 1000, self.window)
+        self.progress.setObjectName("exportProgress")
+        self.progress.setWindowTitle("Export")
+        self.progress.setMinimumDuration(300)
+        self.progress.canceled.connect(self.runner.cancel)
+        worker.progressed.connect(self._export_progress)
+        worker.succeeded.connect(lambda paths: self._exported(folder, paths))
         worker.failed.connect(lambda msg, details: show_error(
-            self.window, "Cannot export the report", msg, details))
+            self.window, "Cannot export", msg, details))
+        self.runner.stopped.connect(self._close_progress)
+        if "report" in kinds:
+            self.commandRun.emit(report_command(project.path, folder, threshold))
+
+    def _export_progress(self, fraction: float, message: str) -> None:
+        if self.progress is not None:
+            self.progress.setValue(int(fraction * 1000))
+            self.progress.setLabelText(message)
+
+    def _close_progress(self, name: str) -> None:
+        self.runner.stopped.disconnect(self._close_progress)
+        if self.progress is not None:
+            self.progress.reset()
+            self.progress.deleteLater()
+            self.progress = None
+
+    def _exported(self, folder: Path, paths: dict) -> None:
+        self.last_export = paths
+        self.message.emit(f"Exported {len(paths)} file(s) to {folder}")
 
     # ----------------------------------------------------------------- help
     def open_log_folder(self) -> None:

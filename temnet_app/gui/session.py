@@ -47,6 +47,7 @@ class Session(QObject):
         self.micrographs: dict[int, list[Micrograph]] = {}
         self.by_id: dict[int, Micrograph] = {}
         self.annotated: set[int] = set()
+        self.reviewed: set[int] = set()
         self.problems: dict[int, str] = {}
         self._unsubscribe = None
         self._event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
@@ -67,6 +68,7 @@ class Session(QObject):
         self._reload_structure()
         self.index = DetectionIndex.from_project(project)
         self.annotated = project.annotated_micrograph_ids()
+        self.reviewed = project.reviewed_micrograph_ids()
         self.problems = {}
         self.check_files()
         self.current_id = -1
@@ -88,7 +90,7 @@ class Session(QObject):
         self.project.close()
         self.project, self.index = None, None
         self.experiments, self.micrographs, self.by_id = [], {}, {}
-        self.annotated, self.problems = set(), {}
+        self.annotated, self.reviewed, self.problems = set(), set(), {}
         self.current_id = -1
         self.projectChanged.emit()
         self.currentChanged.emit(-1)
@@ -232,4 +234,5 @@ class Session(QObject):
             self.countsChanged.emit()
         elif event.kind == "manual":
             self.annotated = self.project.annotated_micrograph_ids()
+            self.reviewed = self.project.reviewed_micrograph_ids()
             self.manualChanged.emit(list(event.ids))

@@ -36,9 +36,11 @@ def swatch(colour: QColor, size: int = 12, dashed: bool = False) -> QIcon:
     return QIcon(pixmap)
 
 
-def status_icon(detected: bool, annotated: bool, problem: bool, size: int = 14) -> QIcon:
+def status_icon(detected: bool, annotated: bool, problem: bool, reviewed: bool = False,
+                size: int = 14) -> QIcon:
     """The browser's mark of a micrograph: a filled dot when detected, a dashed square when
-    manually annotated, a red exclamation mark when its file is missing or unreadable."""
+    manually annotated (a green square with a tick once reviewed), a red warning triangle when
+    its file is missing or unreadable."""
     pixmap = QPixmap(size * 2 + 2, size)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
@@ -62,8 +64,15 @@ def status_icon(detected: bool, annotated: bool, problem: bool, size: int = 14) 
     else:
         painter.setPen(QPen(QColor("#9aa0a6"), 1.2))
         painter.drawEllipse(QRectF(3.5, 3.5, size - 7, size - 7))
-    if annotated:
-        painter.setPen(QPen(QColor("#e8eaed"), 1.6, Qt.PenStyle.DashLine))
+    if reviewed:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor("#1e8e3e"))
+        painter.drawRoundedRect(QRectF(size + 3, 2, size - 4, size - 4), 2, 2)
+        painter.setPen(QPen(QColor("white"), 1.8))
+        painter.drawPolyline([QPointF(size + 5.5, size / 2), QPointF(size + size / 2, size - 5),
+                              QPointF(2 * size - 3.5, 4.5)])
+    elif annotated:
+        painter.setPen(QPen(QColor("#5f6368"), 1.6, Qt.PenStyle.DashLine))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(QRectF(size + 4, 3, size - 6, size - 6))
     painter.end()

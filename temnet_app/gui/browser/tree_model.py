@@ -32,7 +32,7 @@ _BOLD = QFont()
 _BOLD.setBold(True)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 # how the magnification column marks where a micrograph's magnification comes from
-SOURCE_MARK = {"file": "", "experiment": "(exp.)", "override": "(set)", "default": "(default)"}
+SOURCE_MARK = {"file": "", "experiment": "(exp.)", "override": "(set)", "default": "(def.)"}
 
 
 class ProjectTreeModel(QAbstractItemModel):
@@ -43,7 +43,7 @@ class ProjectTreeModel(QAbstractItemModel):
     def __init__(self, session: Session, parent=None) -> None:
         super().__init__(parent)
         self.session = session
-        self._icons: dict[tuple[bool, bool, bool], Any] = {}
+        self._icons: dict[tuple[bool, bool, bool, bool], Any] = {}
         self._mags: dict[int, str] = {}
         session.projectChanged.connect(self.reset)
         session.structureChanged.connect(self.reset)
@@ -82,7 +82,7 @@ class ProjectTreeModel(QAbstractItemModel):
             return swatch(class_colour(names[section - 1], section - 1))
         if role == Qt.ItemDataRole.ToolTipRole and section == self.mag_col:
             return ("Magnification in thousands: from the file's metadata, or (exp.) from the "
-                    "experiment, (set) set for the micrograph, (default) 30,000x")
+                    "experiment, (set) set for the micrograph, (def.) the default 30,000x")
         if role == Qt.ItemDataRole.ToolTipRole and 0 < section <= self.total_col:
             what = names[section - 1] if section <= len(names) else "all classes"
             return (f"{what.capitalize()}: detections with confidence >= "
@@ -190,15 +190,17 @@ class ProjectTreeModel(QAbstractItemModel):
             detected = sum(1 for m in micrographs if self.session.index and
                            self.session.index.detected(m.id))
             annotated = sum(1 for m in micrographs if m.id in self.session.annotated)
+            reviewed = sum(1 for m in micrographs if m.id in self.session.reviewed)
             notes = f"\n{experiment.notes}" if experiment.notes else ""
             return (f"{experiment.name}: {len(micrographs)} micrographs, {detected} detected, "
-                    f"{annotated} manually annotated{notes}")
+                    f"{annotated} manually annotated, {reviewed} reviewed{notes}")
         return None
 
     def _micrograph_data(self, micrograph, col: int, role):
         session = self.session
         detected = bool(session.index and session.index.detected(micrograph.id))
         annotated = micrograph.id in session.annotated
+        reviewed = micrograph.id in session.reviewed
         problem = session.problems.get(micrograph.id)
         if role == Qt.ItemDataRole.DisplayRole:
             if col == NAME_COL:
@@ -208,7 +210,7 @@ class ProjectTreeModel(QAbstractItemModel):
             if col == self.mag_col:
                 return self._magnification(micrograph)
         if role == Qt.ItemDataRole.DecorationRole and col == NAME_COL:
-            key = (detected, annotated, problem is not None)
+            key = (detected, annotated, problem is not None, reviewed)
             if key not in self._icons:
                 self._icons[key] = status_icon(*key)
             return self._icons[key]
@@ -220,7 +222,7 @@ class ProjectTreeModel(QAbstractItemModel):
             marks = [f"detected (run #{session.index.run_of(micrograph.id)})" if detected
                      else "not detected yet"]
             if annotated:
-                marks.append("manually annotated")
+                marks.append("manually annotated" + (", reviewed" if reviewed else ""))
             if problem:
                 marks.append(f"cannot be read: {problem}")
             try:

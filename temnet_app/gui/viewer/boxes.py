@@ -71,6 +71,16 @@ class BoxItem(QGraphicsRectItem):
             self.label.setPos(rect.topLeft())
             self.label.setVisible(False)
 
+    def set_selected_look(self, selected: bool) -> None:
+        """Selected manual boxes are drawn solid and thicker (their handles are drawn by the
+        view)."""
+        self._selected = selected
+        pen = QPen(self._pen)
+        if selected:
+            pen.setStyle(Qt.PenStyle.SolidLine)
+            pen.setWidthF(self._pen.widthF() + 1.2)
+        self.setPen(pen)
+
     def hoverEnterEvent(self, event) -> None:
         pen = QPen(self._pen)
         pen.setWidthF(self._pen.widthF() + 1.5)
@@ -78,7 +88,7 @@ class BoxItem(QGraphicsRectItem):
         super().hoverEnterEvent(event)
 
     def hoverLeaveEvent(self, event) -> None:
-        self.setPen(self._pen)
+        self.set_selected_look(getattr(self, "_selected", False))
         super().hoverLeaveEvent(event)
 
     def describe(self) -> str:
@@ -92,16 +102,18 @@ class BoxOverlay:
         self.scene = scene
         self.predicted: list[BoxItem] = []
         self.manual: list[BoxItem] = []
+        self.manual_boxes: list = []        # the Box records behind ``manual``, in order
         self.threshold = 0.5
         self.hidden_classes: set[int] = set()
         self.show_predicted = True
         self.show_manual = True
         self.show_labels = False
+        self.predicted_opacity = 1.0      # fainter while the manual boxes are being edited
 
     def clear(self) -> None:
         for item in self.predicted + self.manual:
             self.scene.removeItem(item)
-        self.predicted, self.manual = [], []
+        self.predicted, self.manual, self.manual_boxes = [], [], []
 
     def _make(self, xyxy, class_id: int, names: Sequence[str], score) -> BoxItem:
         x1, y1, x2, y2 = (float(v) for v in xyxy)
@@ -118,13 +130,21 @@ class BoxOverlay:
             self.scene.removeItem(item)
         self.predicted = [self._make(b, c, names, float(s))
                           for b, c, s in zip(xyxy, class_ids, scores)]
+        for item in self.predicted:
+            item.setOpacity(self.predicted_opacity)
         self.apply()
+
+    def set_predicted_opacity(self, opacity: float) -> None:
+        self.predicted_opacity = float(opacity)
+        for item in self.predicted:
+            item.setOpacity(self.predicted_opacity)
 
     def set_manual(self, boxes: Sequence, names: Sequence[str]) -> None:
         for item in self.manual:
             self.scene.removeItem(item)
+        self.manual_boxes = list(boxes)
         self.manual = [self._make((b.x1, b.y1, b.x2, b.y2), b.class_id, names, None)
-                       for b in boxes]
+                       for b in self.manual_boxes]
         self.apply()
 
     def apply(self) -> None:

@@ -13,6 +13,7 @@ from typing import Optional
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider,
                                QToolButton, QVBoxLayout, QWidget)
 
@@ -20,7 +21,9 @@ from temnet_app.core.errors import MicrographError, ProjectError
 from temnet_app.core.micrographs import read_micrograph
 from temnet_app.gui.dialogs.messages import show_error
 from temnet_app.gui.session import Session
+from temnet_app.gui.viewer.editor import AnnotationEditor
 from temnet_app.gui.viewer.levels import Levels, adjusted, auto_levels
+from temnet_app.gui.viewer.annotation_bar import AnnotationBar
 from temnet_app.gui.viewer.view import MicrographView
 
 CACHE_SIZE = 3
@@ -31,10 +34,11 @@ class ViewerPanel(QWidget):
 
     hovered = Signal(str)
 
-    def __init__(self, session: Session, parent=None) -> None:
+    def __init__(self, session: Session, stack: QUndoStack, parent=None) -> None:
         super().__init__(parent)
         self.session = session
         self.view = MicrographView(self)
+        self.editor = AnnotationEditor(self.view, session, stack)
         self._cache: OrderedDict[int, tuple[str, np.ndarray]] = OrderedDict()
         self._base = Levels()
         self._build()
@@ -82,6 +86,8 @@ class ViewerPanel(QWidget):
         row.addWidget(self.auto_button)
         row.addWidget(self.zoom_label)
         layout.addWidget(bar)
+        self.annotation_bar = AnnotationBar(self.session, self.editor, self)
+        layout.addWidget(self.annotation_bar)
         layout.addWidget(self.view, 1)
 
     def _slider(self, name: str) -> QSlider:
@@ -195,6 +201,7 @@ class ViewerPanel(QWidget):
         m, project = self.session.current(), self.session.project
         boxes = project.manual_boxes(m.id) if m is not None else []
         self.view.overlay.set_manual(boxes, project.class_names)
+        self.editor.restore_selection()
 
     def _on_detections(self, ids: list) -> None:
         if self.session.current_id in ids and self.view.has_image:

@@ -23,6 +23,9 @@ from temnet_app.gui.viewer.levels import Levels
 from temnet_app.gui.viewer.scale_bar import format_length, nice_length_nm
 
 ZOOM_STEP = 1.25
+HANDLE_PX = 5
+_EDITOR_KEYS = {Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_E, Qt.Key.Key_M,
+                Qt.Key.Key_I, Qt.Key.Key_Delete, Qt.Key.Key_Backspace, Qt.Key.Key_Escape}
 MIN_ZOOM, MAX_ZOOM = 0.02, 16.0
 BACKGROUND = QColor("#202124")
 
@@ -56,6 +59,8 @@ class MicrographView(QGraphicsView):
         self.fitted = True
         self.message = ""
         self._hovered = ""
+        self._pan_from = None
+        self.editor = None              # an AnnotationEditor attaches itself here
         self.setMouseTracking(True)
 
     # ----------------------------------------------------------------- content
@@ -138,7 +143,47 @@ class MicrographView(QGraphicsView):
         if self.fitted:
             self.fit()
 
+    # ----------------------------------------------------------------- mouse, keys
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.MiddleButton:
+            self._pan_from = event.position()
+            return
+        if self.editor is not None and self.editor.press(event):
+            return
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.MiddleButton:
+            self._pan_from = None
+            return
+        if self.editor is not None and self.editor.release(event):
+            return
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        if self.editor is not None and self.editor.key(event):
+            return
+        super().keyPressEvent(event)
+
+    def event(self, event) -> bool:
+        # in annotation mode the view keeps its keys (class, delete, escape) from shortcuts
+        if event.type() == event.Type.ShortcutOverride and self.editor is not None and \
+                self.editor.active and event.key() in _EDITOR_KEYS and \
+                not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            event.accept()
+            return True
+        return super().event(event)
+
     def mouseMoveEvent(self, event) -> None:
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value()
+                                                - int(delta.x()))
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(delta.y()))
+            return
+        if self.editor is not None and self.editor.move(event):
+            return
         super().mouseMoveEvent(event)
         if event.buttons() != Qt.MouseButton.NoButton:
             return
@@ -168,7 +213,17 @@ class MicrographView(QGraphicsView):
                              self.message)
         elif self._image is not None and self.magnification:
             self._draw_scale_bar(painter)
+        if self.editor is not None and self.editor.active:
+            self._draw_handles(painter)
         painter.restore()
+
+    def _draw_handles(self, painter: QPainter) -> None:
+        painter.setPen(QPen(QColor("black"), 1))
+        painter.setBrush(QColor("white"))
+        for index in self.editor.selected:
+            for point in self.editor.corners(index):
+                painter.drawRect(QRectF(point.x() - HANDLE_PX, point.y() - HANDLE_PX,
+                                        2 * HANDLE_PX, 2 * HANDLE_PX))
 
     def _draw_scale_bar(self, painter: QPainter) -> None:
         nm_per_screen_px = nm_per_pixel(self.magnification) / max(self.zoom(), 1e-9)
