@@ -18,6 +18,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, nargs="+", required=True, metavar="DIR_OR_PROJECT",
                         help="dataset folder(s) (images + VIA CSV, or train/ and val/ folders) "
                              "or *.temnet project(s) with manual annotations")
+    parser.add_argument("--experiment", action="append", default=None, metavar="NAME",
+                        help="projects only: train on this experiment's annotated micrographs "
+                             "(repeat for several; default: all)")
+    parser.add_argument("--reviewed-only", action="store_true",
+                        help="projects only: only micrographs marked reviewed")
+    parser.add_argument("--val-map-every", type=int, default=0, metavar="N",
+                        help="score the validation micrographs (mAP@0.5) every N epochs, "
+                             "for the learning curves (default 0: only at the end)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="model folder to write (e.g. models/my-lab); its checkpoint/ "
                              "sub-folder holds what --resume needs")
@@ -62,7 +70,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def command_line(args: argparse.Namespace) -> str:
     """The command with every option spelled out (what the model card records)."""
-    parts = ["temnet", "train", "--data", *[str(p) for p in args.data], "--out", str(args.out),
+    parts = ["temnet", "train", "--data", *[str(p) for p in args.data]]
+    for name in args.experiment or ():
+        parts += ["--experiment", name]
+    if args.reviewed_only:
+        parts.append("--reviewed-only")
+    parts += ["--out", str(args.out),
              "--backbone", args.backbone, "--preset", args.preset, "--epochs", str(args.epochs),
              "--schedule", args.schedule]
     if args.schedule == "paper":
@@ -78,6 +91,8 @@ def command_line(args: argparse.Namespace) -> str:
         parts += ["--learning-rate", f"{args.learning_rate:g}"]
     parts += ["--validation-fraction", f"{args.validation_fraction:g}", "--seed", str(args.seed),
               "--version", str(args.version)]
+    if args.val_map_every:
+        parts += ["--val-map-every", str(args.val_map_every)]
     if args.no_augment:
         parts.append("--no-augment")
     if args.resume:
@@ -104,9 +119,10 @@ class LineProgress:
                 self._last = fraction
 
 
-def load_data(paths, scheme):
+def load_data(paths, scheme, experiments=None, reviewed_only=False):
     """Labelled micrographs of every folder / project in ``paths``; with several sources, keys
-    and groups are prefixed by the source's name so they stay unique."""
+    and groups are prefixed by the source's name so they stay unique. ``experiments`` and
+    ``reviewed_only`` choose among a project's micrographs."""
     import dataclasses
 
     from temnet_app.core.errors import AnnotationError
@@ -115,7 +131,7 @@ def load_data(paths, scheme):
     items = []
     for path in paths:
         if path.is_file() and path.suffix.lower() == ".temnet":
-            found = read_project(path, scheme)
+            found = read_project(path, scheme, experiments, reviewed_only)
         elif path.is_dir():
             found = read_folder(path, scheme)
         else:
@@ -171,14 +187,14 @@ def run(args: argparse.Namespace) -> int:
         pretrain_epochs=args.pretrain_epochs,
         learning_rate=args.learning_rate, batch_size=args.batch_size,
         steps_per_epoch=args.steps_per_epoch, validation_fraction=args.validation_fraction,
-        seed=args.seed, augment=not args.no_augment)
+        seed=args.seed, augment=not args.no_augment, map_every=args.val_map_every)
     notes = []
     if args.note_file is not None:
         if not args.note_file.is_file():
             raise ModelError(f"--note-file not found: {args.note_file}")
         text = args.note_file.read_text(encoding="utf-8")
         notes = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
-    micrographs = load_data(args.data, config.class_scheme)
+    micrographs = load_data(args.data, config.class_scheme, args.experiment, args.reviewed_only)
     print(f"training {config.preset} {config.backbone} on {len(micrographs)} labelled "
           f"micrograph(s) -> {args.out}", file=sys.stderr)
     began = time.monotonic()

@@ -89,6 +89,12 @@ SPECS: tuple[Spec, ...] = (
          "kept", RUNNING),
     Spec("choose_model", "Run", "Detector &model…", None,
          "Choose the shipped model or another model folder, with its card", ALWAYS),
+    Spec("models", "Run", "Models of the &project…", None,
+         "The shipped model and the ones trained here, their cards, and a comparison on the "
+         "reviewed micrographs", PROJECT),
+    Spec("train", "Run", "&Train a model on the corrections…", None,
+         "Fine-tune (or train) a detector on the project's manual boxes, in the background",
+         PROJECT),
     Spec("shortcuts", "Help", "&Keyboard shortcuts", "F1"),
     Spec("log_folder", "Help", "Open &log folder", None, "Where TEMNet Studio writes its log"),
     Spec("about", "Help", "&About TEMNet Studio", None),

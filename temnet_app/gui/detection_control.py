@@ -51,6 +51,15 @@ class DetectionControl(QObject):
         self.modelChanged.emit(self.model_id())
         return True
 
+    def use_model(self, folder) -> None:
+        """Detection uses the model in ``folder`` from now on (the shipped one: its own)."""
+        from temnet_app.jobs import default_model_dir
+
+        shipped = Path(folder).resolve() == default_model_dir().resolve()
+        self.settings.set_model_dir(None if shipped else Path(folder))
+        self.modelChanged.emit(self.model_id())
+        self.message.emit(f"Detection now uses {self.model_id()}")
+
     # ----------------------------------------------------------------- running
     def detect(self, micrograph_ids: list[int], scope: str) -> bool:
         """Start a run over ``micrograph_ids``; ``scope`` names them for the user."""

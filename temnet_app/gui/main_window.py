@@ -18,6 +18,7 @@ from temnet_app.gui.browser import BrowserPanel
 from temnet_app.gui.browser.panel import dropped_paths
 from temnet_app.gui.detection_control import DetectionControl
 from temnet_app.gui.menus import ClassToggles, RecentMenu
+from temnet_app.gui.model_control import ModelControl
 from temnet_app.gui.dialogs.about import ShortcutsDialog, show_about
 from temnet_app.gui.project_control import ProjectControl
 from temnet_app.gui.session import Session
@@ -43,6 +44,8 @@ class MainWindow(QMainWindow):
         self.projects = ProjectControl(self, self.session, self.settings, self.task_runner)
         self.detection = DetectionControl(self, self.session, self.settings,
                                           self.detection_runner)
+        self.model_control = ModelControl(self, self.session, self.settings, self.task_runner,
+                                          self.detection)
         self.undo_stack = QUndoStack(self)
         self.start_page = StartPage(self)
         self.viewer = ViewerPanel(self.session, self.undo_stack, self)
@@ -165,6 +168,7 @@ class MainWindow(QMainWindow):
             "detect_experiment": self.detect_experiment,
             "detect_project": lambda: d.detect(list(self.session.by_id), "the whole project"),
             "cancel": self.cancel_jobs, "choose_model": d.choose_model,
+            "models": self.model_control.show_models, "train": self.model_control.show_training,
             "shortcuts": lambda: ShortcutsDialog(a.shortcut_rows(), self).open(),
             "log_folder": p.open_log_folder, "about": lambda: show_about(self),
             "show_predicted": lambda on: v.set_layers(predicted=on),
@@ -190,8 +194,9 @@ class MainWindow(QMainWindow):
         self.recent_menu.chosen.connect(self.projects.open_path)
         self.viewer.annotation_bar.add_actions([self.actions[k] for k in ("accept", "reviewed")])
         self.viewer.editor.modeChanged.connect(self.actions["annotate"].setChecked)
-        for control in (self.projects, self.detection):
+        for control in (self.projects, self.detection, self.model_control):
             control.commandRun.connect(self.annotation.remember_command)
+        self.model_control.message.connect(lambda text: self.status.showMessage(text, 20000))
         self.annotation.message.connect(lambda text: self.status.showMessage(text, 15000))
         stack = self.undo_stack
         for signal in (stack.canUndoChanged, stack.canRedoChanged):
@@ -289,15 +294,18 @@ class MainWindow(QMainWindow):
     def _stop_jobs(self, question: str) -> bool:
         """If a job runs: ask, then cancel and wait for it. False when the user says no."""
         runners = [r for r in (self.detection_runner, self.task_runner) if r.running]
-        if not runners:
+        training = self.model_control.training
+        if not runners and not training:
             return True
-        names = " and ".join(r.name for r in runners)
+        names = " and ".join([r.name for r in runners] + (["training"] if training else []))
         answer = QMessageBox.question(self, APP_NAME, f"{names.capitalize()} is running. "
                                       f"{question} Finished micrographs are kept.")
         if answer != QMessageBox.StandardButton.Yes:
             return False
         for runner in runners:
             runner.cancel_and_wait()
+        if training:
+            self.model_control.cancel_training()
         return True
 
     def close_project(self) -> None:

@@ -48,6 +48,7 @@ class Session(QObject):
         self.by_id: dict[int, Micrograph] = {}
         self.annotated: set[int] = set()
         self.reviewed: set[int] = set()
+        self.run_models: dict[int, str] = {}     # run id -> model id
         self.problems: dict[int, str] = {}
         self._unsubscribe = None
         self._event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
@@ -69,6 +70,7 @@ class Session(QObject):
         self.index = DetectionIndex.from_project(project)
         self.annotated = project.annotated_micrograph_ids()
         self.reviewed = project.reviewed_micrograph_ids()
+        self.run_models = {r.id: r.model_id for r in project.runs()}
         self.problems = {}
         self.check_files()
         self.current_id = -1
@@ -166,6 +168,11 @@ class Session(QObject):
         return None if self.index is None else self.index.counts_of(micrograph_id,
                                                                     self.threshold)
 
+    def model_of(self, micrograph_id: int) -> Optional[str]:
+        """The model whose detections of this micrograph are shown (None: not detected)."""
+        run = self.index.run_of(micrograph_id) if self.index is not None else None
+        return self.run_models.get(run) if run is not None else None
+
     def experiment_counts(self, experiment_id: int) -> Optional[np.ndarray]:
         if self.index is None:
             return None
@@ -230,6 +237,7 @@ class Session(QObject):
             self.detectionsStored.emit(list(event.ids))
             self.countsChanged.emit()
         elif event.kind == "run":
+            self.run_models = {r.id: r.model_id for r in self.project.runs()}
             self.index.refresh(self.project)
             self.countsChanged.emit()
         elif event.kind == "manual":

@@ -210,29 +210,43 @@ def _match_image(name: str, images: list[Path]) -> Optional[Path]:
 
 
 # ----------------------------------------------------------------------------------- projects
-def read_project(project, scheme: ClassScheme = DEFAULT_SCHEME) -> list[LabelledMicrograph]:
+def read_project(project, scheme: ClassScheme = DEFAULT_SCHEME,
+                 experiments: Optional[Sequence[str]] = None,
+                 reviewed_only: bool = False) -> list[LabelledMicrograph]:
     """Every annotated micrograph of a project (a :class:`~temnet_app.core.project.project.Project`
-    or a ``*.temnet`` path), in project order.
+    or a ``*.temnet`` path), in project order; only those of ``experiments`` (names) when
+    given, only those marked reviewed with ``reviewed_only``.
 
     "Annotated" includes micrographs explicitly marked as holding no virions. Class ids are
     mapped by name from the project's classes to ``scheme``; a project class that ``scheme``
-    lacks, or an image file that cannot be found, raises ProjectError.
+    lacks, an unknown experiment, or an image file that cannot be found raises ProjectError.
     """
     from temnet_app.core.project import Project
 
     if isinstance(project, Project):
-        return _project_items(project, scheme)
+        return _project_items(project, scheme, experiments, reviewed_only)
     with Project.open(project) as opened:
-        return _project_items(opened, scheme)
+        return _project_items(opened, scheme, experiments, reviewed_only)
 
 
-def _project_items(project, scheme: ClassScheme) -> list[LabelledMicrograph]:
+def _project_items(project, scheme: ClassScheme, wanted: Optional[Sequence[str]],
+                   reviewed_only: bool) -> list[LabelledMicrograph]:
     annotated = project.annotated_micrograph_ids()
+    if reviewed_only:
+        annotated &= project.reviewed_micrograph_ids()
     source_scheme = project.scheme
     experiments = {e.id: e.name for e in project.experiments()}
+    keep = set(experiments)
+    if wanted:
+        by_name = {name.lower(): eid for eid, name in experiments.items()}
+        missing = [w for w in wanted if w.lower() not in by_name]
+        if missing:
+            raise ProjectError(f"no experiment named {missing[0]!r} in {project.path.name} "
+                               f"(experiments: {', '.join(experiments.values())})")
+        keep = {by_name[w.lower()] for w in wanted}
     out = []
     for m in project.micrographs():
-        if m.id not in annotated:
+        if m.id not in annotated or m.experiment_id not in keep:
             continue
         boxes = []
         for box in project.manual_boxes(m.id):
@@ -249,8 +263,10 @@ def _project_items(project, scheme: ClassScheme) -> list[LabelledMicrograph]:
             boxes=tuple(boxes), magnification=project.magnification(m),
             group=f"sha256:{m.checksum}"))
     if not out:
-        raise ProjectError(f"{project.path.name} has no micrographs with manual annotations "
-                           f"to train on")
+        which = " reviewed" if reviewed_only else ""
+        raise ProjectError(f"{project.path.name} has no{which} micrographs with manual "
+                           f"annotations to train on" + (" in the experiments chosen"
+                                                         if wanted else ""))
     return out
 
 

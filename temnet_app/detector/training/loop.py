@@ -321,16 +321,21 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
                 new_lr = max(state.learning_rate * settings.lr_factor, settings.min_learning_rate)
                 state.learning_rate, state.plateau_wait = new_lr, 0
                 _set_learning_rate(optimizer, new_lr)
+        if settings.map_every and stage == "all" and state.epoch % settings.map_every == 0:
+            monitor.progress(monitor.done / monitor.total, f"{label} validation mAP")
+            scored = validation_metrics(config, inference, val_ms, cancel=cancel)
+            entry["val_map"] = scored["at_0.5"]["map"]
         state.history.append(entry)
         save_weights(inference, ckpt / LAST_WEIGHTS)
         if stage == "backbone":
             pretrain.save_head(model, ckpt)
         save_optimizer(ckpt / OPTIMIZER_FILE, optimizer)
         save_state(ckpt, state)
+        scored_map = f" val mAP {entry['val_map'] * 100:.1f}%" if "val_map" in entry else ""
         monitor.progress(monitor.done / monitor.total,
                          f"{label} loss {train_logs.get('total', math.nan):.3f} val "
                          f"{val_loss:.3f} (best {state.best_val_loss:.3f} at epoch "
-                         f"{state.best_epoch}) lr {state.learning_rate:.2g}")
+                         f"{state.best_epoch}) lr {state.learning_rate:.2g}{scored_map}")
 
     check_cancel(cancel)
     load_weights(inference, ckpt / BEST_WEIGHTS)

@@ -219,7 +219,8 @@ class ProjectTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ForegroundRole and problem is not None:
             return QBrush(QColor("#d93025"))
         if role == Qt.ItemDataRole.ToolTipRole:
-            marks = [f"detected (run #{session.index.run_of(micrograph.id)})" if detected
+            marks = [f"detected by {session.model_of(micrograph.id)} "
+                     f"(run #{session.index.run_of(micrograph.id)})" if detected
                      else "not detected yet"]
             if annotated:
                 marks.append("manually annotated" + (", reviewed" if reviewed else ""))

@@ -167,8 +167,10 @@ class ViewerPanel(QWidget):
 
     def _show_title(self, micrograph, magnification: float, source: str) -> None:
         experiment = self.session.experiment_of(micrograph.id)
+        model = self.session.model_of(micrograph.id)
         self.title.setText(f"<b>{micrograph.name}</b>  ·  {experiment.name if experiment else ''}"
-                           f"  ·  {magnification:,.0f}x ({source})")
+                           f"  ·  {magnification:,.0f}x ({source})"
+                           + (f"  ·  detections: {model}" if model else ""))
         self.title.setToolTip(f"{micrograph.path}\n{micrograph.width} x {micrograph.height} px "
                               f"(after the info-band crop), {magnification:,.0f}x from "
                               f"{source}")
@@ -206,6 +208,7 @@ class ViewerPanel(QWidget):
     def _on_detections(self, ids: list) -> None:
         if self.session.current_id in ids and self.view.has_image:
             self._load_predicted()
+            self._on_structure()          # the title names the model
 
     def _on_manual(self, ids: list) -> None:
         if self.session.current_id in ids and self.view.has_image:
