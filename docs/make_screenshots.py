@@ -7,12 +7,17 @@ docs/window_zoom.png (1:1 with confidence labels), docs/window_annotate.png (ann
 mid-edit: detections accepted as manual boxes, one box selected with its handles) and
 docs/window_start.png (the start page).
 
-Run: ``QT_QPA_PLATFORM=offscreen python docs/make_screenshots.py``
+With ``--training`` it also fine-tunes a small model from the training dialog (a few
+minutes) and saves docs/window_training.png (the dialog with its curves) and
+docs/window_models.png (the models of the project compared on reviewed micrographs).
+
+Run: ``QT_QPA_PLATFORM=offscreen python docs/make_screenshots.py [--training]``
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -72,8 +77,68 @@ def main() -> None:
         window.viewer.editor.select([view.overlay.manual.index(box)])
         app.processEvents()
         window.grab().save(str(DOCS / "window_annotate.png"))
+        window.actions["annotate"].setChecked(False)
+        if "--training" in sys.argv:
+            training_shots(app, window, ids)
         window.close()
     print("wrote", ", ".join(p.name for p in sorted(DOCS.glob("window_*.png"))))
+
+
+def training_shots(app, window, wt_ids) -> None:
+    """Correct 6 micrographs (the demo's exact labels), fine-tune 4 short epochs from the
+    dialog, and compare the two models on the 3 reviewed micrographs left out."""
+    from PySide6.QtCore import QEventLoop, Qt
+
+    from temnet_app.jobs import read_training_state
+
+    session = window.session
+    project = session.project
+    experiments = [session.micrographs[e.id] for e in session.experiments]
+    for ms in experiments:
+        for m in ms:
+            project.set_reviewed(m.id)
+    app.processEvents()
+    dialog = window.model_control.show_training()
+    dialog.reviewed_only.setChecked(True)
+    for i in range(dialog.experiments.count()):
+        dialog.experiments.item(i).setCheckState(Qt.CheckState.Checked)
+    dialog.epochs.setValue(4)
+    dialog.steps.setValue(6)
+    dialog.name.setText("demo-lab-1")
+    dialog.resize(1180, 560)
+    # the third micrograph of each experiment stays out of training: not reviewed until later
+    for ms in experiments:
+        project.set_reviewed(ms[2].id, False)
+    app.processEvents()
+    dialog._update_plan()
+    loop = QEventLoop()
+    dialog.process.finished.connect(lambda ok, message: loop.quit())
+    dialog.start()
+    shot = {"done": False}
+
+    def halfway(state):
+        if state.epoch >= 3 and not shot["done"]:
+            shot["done"] = True
+            dialog.grab().save(str(DOCS / "window_training.png"))
+
+    dialog.process.stateChanged.connect(halfway)
+    loop.exec()
+    dialog._curves(read_training_state(dialog.process.plan.out))
+    app.processEvents()
+    dialog.grab().save(str(DOCS / "window_training.png"))
+    dialog.close()
+    for ms in experiments:
+        project.set_reviewed(ms[2].id, True)
+    app.processEvents()
+    models = window.model_control.show_models()
+    models.resize(980, 560)
+    stopped = QEventLoop()
+    window.task_runner.stopped.connect(lambda name: stopped.quit())
+    models.compare()
+    stopped.exec()
+    app.processEvents()
+    models.grab().save(str(DOCS / "window_models.png"))
+    models.close()
 
 
 if __name__ == "__main__":

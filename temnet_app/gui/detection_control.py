@@ -77,16 +77,16 @@ class DetectionControl(QObject):
         if not self.settings.model_confirmed() and not self.choose_model():
             return False
         model: Optional[Path] = self.settings.model_dir()
-        worker = self.runner.start(f"detection in {scope}", detect_in_project, project,
-                                   list(micrograph_ids), model,
-                                   on_model_loaded=lambda d: self.deviceKnown.emit(d.device))
+        self.runner.start(f"detection in {scope}", detect_in_project, project,
+                          list(micrograph_ids), model, on_success=self._done,
+                          on_failure=self._failed,
+                          on_cancel=lambda: self.message.emit("Detection cancelled"),
+                          # called in the worker thread: it only emits a (queued) signal
+                          on_model_loaded=lambda d: self.deviceKnown.emit(d.device))
         names = {e.id: e.name for e in self.session.experiments}
         every = [m for ms in self.session.micrographs.values() for m in ms]
         self.commandRun.emit(detect_command(project.path, [self.session.by_id[i] for i in
                                                            micrograph_ids], names, every, model))
-        worker.succeeded.connect(self._done)
-        worker.failed.connect(self._failed)
-        worker.cancelled.connect(lambda: self.message.emit("Detection cancelled"))
         self.message.emit(f"Detecting in {scope} ({len(micrograph_ids)} micrographs)…")
         return True
 

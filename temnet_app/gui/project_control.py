@@ -93,10 +93,10 @@ class ProjectControl(QObject):
         if self.runner.running:
             self.message.emit("Wait for the running job to finish first")
             return
-        worker = self.runner.start("demo", build_demo_project, path)
-        worker.succeeded.connect(lambda _: self.open_path(path))
-        worker.failed.connect(lambda msg, details: show_error(
-            self.window, "Cannot build the demo project", msg, details))
+        self.runner.start("demo", build_demo_project, path,
+                          on_success=lambda _: self.open_path(path),
+                          on_failure=lambda msg, details: show_error(
+                              self.window, "Cannot build the demo project", msg, details))
 
     def close_project(self) -> None:
         self.session.close()
@@ -150,11 +150,10 @@ class ProjectControl(QObject):
             show_error(self.window, "Busy", f"Wait for “{self.runner.name}” to finish, then "
                        "drop the micrographs again.")
             return
-        worker = self.runner.start("adding micrographs", add_paths, self.session.project, paths,
-                                   experiment_id)
-        worker.succeeded.connect(self._added)
-        worker.failed.connect(lambda msg, details: show_error(
-            self.window, "Cannot add micrographs", msg, details))
+        self.runner.start("adding micrographs", add_paths, self.session.project, paths,
+                          experiment_id, on_success=self._added,
+                          on_failure=lambda msg, details: show_error(
+                              self.window, "Cannot add micrographs", msg, details))
 
     def _added(self, summary) -> None:
         added = len(summary.added)
@@ -276,18 +275,17 @@ class ProjectControl(QObject):
             show_error(self.window, "Busy", f"Wait for “{self.runner.name}” to finish.")
             return
         project, threshold = self.session.project, self.session.threshold
-        worker = self.runner.start("export", export_all, project, folder, threshold,
-                                   list(kinds), list(micrograph_ids))
         self.progress = QProgressDialog("Exporting…", "Cancel", 0, 1000, self.window)
         self.progress.setObjectName("exportProgress")
         self.progress.setWindowTitle("Export")
         self.progress.setMinimumDuration(300)
         self.progress.canceled.connect(self.runner.cancel)
-        worker.progressed.connect(self._export_progress)
-        worker.succeeded.connect(lambda paths: self._exported(folder, paths))
-        worker.failed.connect(lambda msg, details: show_error(
-            self.window, "Cannot export", msg, details))
         self.runner.stopped.connect(self._close_progress)
+        self.runner.start("export", export_all, project, folder, threshold, list(kinds),
+                          list(micrograph_ids), on_progress=self._export_progress,
+                          on_success=lambda paths: self._exported(folder, paths),
+                          on_failure=lambda msg, details: show_error(
+                              self.window, "Cannot export", msg, details))
         if "report" in kinds:
             self.commandRun.emit(report_command(project.path, folder, threshold))
 

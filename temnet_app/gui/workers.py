@@ -1,7 +1,12 @@
 """Long work off the GUI thread: a :class:`Worker` (a QObject moved to its own QThread) calls
 one :mod:`temnet_app.jobs` function with ``progress`` and ``cancel`` and reports through
 signals; it never touches a widget. A :class:`JobRunner` owns at most one worker at a time,
-cancels it and waits for its thread, so no thread outlives the window."""
+cancels it and waits for its thread, so no thread outlives the window.
+
+Callers pass ``on_success`` / ``on_failure`` / ``on_cancel`` to :meth:`JobRunner.start`; the
+runner (a GUI-thread object) receives the worker's signals in its own slots and calls them
+there. (A lambda connected straight to a worker's signal would run in the worker's thread,
+and a widget it touches would be touched from the wrong thread.)"""
 
 from __future__ import annotations
 
@@ -79,15 +84,20 @@ class JobRunner(QObject):
         super().__init__(parent)
         self._thread: Optional[QThread] = None
         self._worker: Optional[Worker] = None
+        self._callbacks: dict = {}
         self.name = ""
 
     @property
     def running(self) -> bool:
         return self._thread is not None
 
-    def start(self, name: str, fn: Callable[..., Any], *args, **kwargs) -> Worker:
-        """Run ``fn`` in a new thread; connect to the returned worker's signals before the
-        event loop runs again (they are queued to the GUI thread)."""
+    def start(self, name: str, fn: Callable[..., Any], *args,
+              on_success: Optional[Callable[[Any], None]] = None,
+              on_failure: Optional[Callable[[str, str], None]] = None,
+              on_cancel: Optional[Callable[[], None]] = None,
+              on_progress: Optional[Callable[[float, str], None]] = None, **kwargs) -> Worker:
+        """Run ``fn(*args, progress=, cancel=, **kwargs)`` in a new thread; the ``on_*``
+        callbacks are called in the GUI thread."""
         if self.running:
             raise RuntimeError(f"{self.name} is still running")
         thread = QThread()
@@ -96,7 +106,12 @@ class JobRunner(QObject):
         worker = Worker(fn, *args, **kwargs)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
-        worker.progressed.connect(self.progressed)
+        self._callbacks = {"success": on_success, "failure": on_failure, "cancel": on_cancel,
+                           "progress": on_progress}
+        worker.progressed.connect(self._on_progress)
+        worker.succeeded.connect(self._on_success)
+        worker.failed.connect(self._on_failure)
+        worker.cancelled.connect(self._on_cancel)
         # quit() is thread-safe: called directly from the worker thread, so a GUI thread
         # blocked in wait() still sees the thread end
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
@@ -124,6 +139,28 @@ class JobRunner(QObject):
     def cancel_and_wait(self, timeout_ms: int = 120_000) -> bool:
         self.cancel()
         return self.wait(timeout_ms)
+
+    # ----------------------------------------------------------------- in the GUI thread
+    @Slot(float, str)
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.progressed.emit(fraction, message)
+        if self._callbacks.get("progress"):
+            self._callbacks["progress"](fraction, message)
+
+    @Slot(object)
+    def _on_success(self, result) -> None:
+        if self._callbacks.get("success"):
+            self._callbacks["success"](result)
+
+    @Slot(str, str)
+    def _on_failure(self, message: str, details: str) -> None:
+        if self._callbacks.get("failure"):
+            self._callbacks["failure"](message, details)
+
+    @Slot()
+    def _on_cancel(self) -> None:
+        if self._callbacks.get("cancel"):
+            self._callbacks["cancel"]()
 
     @Slot()
     def _cleanup(self) -> None:

@@ -74,6 +74,7 @@ class ModelSummary:
     training: str
     metrics: tuple[str, ...]
     notes: tuple[str, ...]
+    command: str = ""
 
     @property
     def model_id(self) -> str:
@@ -108,7 +109,8 @@ def describe_model(model: Optional[Any] = None) -> ModelSummary:
                         classes=tuple(str(c) for c in card.get("classes", [])),
                         date=str(card.get("date", "")), training=str(card.get("training", "")),
                         metrics=tuple(metrics),
-                        notes=tuple(str(n) for n in notes) if isinstance(notes, list) else ())
+                        notes=tuple(str(n) for n in notes) if isinstance(notes, list) else (),
+                        command=str(card.get("command", "")))
 
 
 def _pct(value) -> str:

@@ -5,7 +5,7 @@ micrographs; closing the window during a run asks, cancels and waits."""
 import pytest
 from gui_helpers import click_micrograph, ids_of, row_text, run_job
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from temnet_app.core.project import Project
 
@@ -103,3 +103,28 @@ def test_first_run_shows_the_model_card_before_running(make_window, demo_project
     assert not window.detection_runner.running
     assert "temnet-gn-synthetic" in seen[0] and "mAP@0.5" in seen[0]
     assert "SIMULATED" in seen[0]
+
+
+def test_the_copied_detect_command_gives_the_same_detections(window, qtbot, demo_project):
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    mid = ids_of(window, 1)[1]
+    run_job(qtbot, window.detection_runner, lambda: window.detection.detect([mid], "test"))
+    window.actions["copy_command"].trigger()
+    command = QApplication.clipboard().text()
+    assert command == window.annotation.last_command
+    args = shlex.split(command)
+    assert args[:3] == ["temnet", "detect", str(demo_project.resolve())]
+    assert args[3:] == ["--micrograph", f"PR D25A/{window.session.by_id[mid].name}"]
+    result = subprocess.run([sys.executable, "-m", "temnet_app", *args[1:]],
+                            capture_output=True, text=True, timeout=600,
+                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    with Project.open(demo_project) as project:
+        first, second = project.runs()
+        assert first.model_id == second.model_id
+        assert project.detections(first.id, mid) == project.detections(second.id, mid)
+        assert len(project.detections(first.id, mid)) > 30

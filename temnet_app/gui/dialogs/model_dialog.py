@@ -32,6 +32,8 @@ def card_html(folder: Optional[Path]) -> tuple[str, bool]:
     if summary.metrics:
         parts.append("<p><b>Validation:</b><br>" + "<br>".join(
             html.escape(m) for m in summary.metrics) + "</p>")
+    if summary.command:
+        parts.append(f"<p><b>Made with:</b> <code>{html.escape(summary.command)}</code></p>")
     parts += [f"<p>{html.escape(note)}</p>" for note in summary.notes]
     return "".join(parts), True
 

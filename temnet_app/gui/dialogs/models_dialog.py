@@ -82,6 +82,7 @@ class ModelsDialog(QDialog):
         self.train_button.clicked.connect(self.trainRequested)
         self.compare_button.clicked.connect(self.compare)
         self.table.cellDoubleClicked.connect(lambda row, col: self._use_row(row))
+        self.table.currentCellChanged.connect(lambda row, *_: self._select_row(row))
         close.clicked.connect(self.close)
         self.refresh()
         self.resize(900, 640)
@@ -159,18 +160,18 @@ class ModelsDialog(QDialog):
             return False
         self.comparison_note.setText(f"Scoring {len(self.folders())} model(s) on {len(ids)} "
                                      f"reviewed micrograph(s)…")
-        worker = self.runner.start("model comparison", compare_models, self.session.project,
-                                   self.folders(), ids, self.session.threshold)
-        worker.succeeded.connect(lambda scores: self._show_scores(scores, len(ids)))
-        worker.failed.connect(lambda msg, details: show_error(self, "Compare models", msg,
-                                                              details))
+        self.runner.start("model comparison", compare_models, self.session.project,
+                          self.folders(), ids, self.session.threshold,
+                          on_success=lambda scores: self._show_scores(scores, len(ids)),
+                          on_failure=lambda msg, details: show_error(self, "Compare models",
+                                                                     msg, details))
         return True
 
     def _show_scores(self, scores, n: int) -> None:
         self.scores = list(scores)
         names = self.session.project.class_names
         headers = ["model", "mAP@0.5", "precision", "recall", "F1",
-                   *[f"AP {n_}" for n_ in names], "use"]
+                   *[f"AP {n_}" for n_ in names]]
         self.table.setColumnCount(len(headers))
         self.table.setHorizontalHeaderLabels(headers)
         self.table.setRowCount(len(self.scores))
@@ -185,12 +186,18 @@ class ModelsDialog(QDialog):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight |
                                           Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
-            button = QPushButton("Use this model")
-            button.clicked.connect(lambda checked=False, r=row: self._use_row(r))
-            self.table.setCellWidget(row, len(headers) - 1, button)
         self.comparison_note.setText(
             f"On {n} reviewed micrograph(s) none of the models trained on; IoU > 0.5; "
-            f"precision / recall / F1 at confidence ≥ {self.session.threshold:.2f}.")
+            f"precision / recall / F1 at confidence ≥ {self.session.threshold:.2f}. Select a "
+            f"row and press “Use for detection” (or double-click it) to detect with it.")
+
+    def _select_row(self, row: int) -> None:
+        """A comparison row selects its model in the list (and shows its card)."""
+        if 0 <= row < len(self.scores):
+            wanted = str(self.scores[row].folder)
+            for i in range(self.list.count()):
+                if self.list.item(i).data(Qt.ItemDataRole.UserRole) == wanted:
+                    self.list.setCurrentRow(i)
 
     def _use_row(self, row: int) -> None:
         if 0 <= row < len(self.scores):

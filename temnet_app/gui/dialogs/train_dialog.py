@@ -14,6 +14,7 @@ from typing import Optional
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDoubleSpinBox, QFormLayout,
@@ -48,6 +49,7 @@ class TrainDialog(QDialog):
         self._build()
         self._fill_experiments()
         self._start_changed()           # the default epochs for the data chosen
+        session.manualChanged.connect(lambda _: self._refresh_counts())
 
     # ----------------------------------------------------------------- form
     def _build(self) -> None:
@@ -159,6 +161,21 @@ class TrainDialog(QDialog):
             item.setCheckState(Qt.CheckState.Checked if n_ann else Qt.CheckState.Unchecked)
             self.experiments.addItem(item)
 
+    def _refresh_counts(self) -> None:
+        """Annotated / reviewed counts change while the dialog is open: relabel the list."""
+        annotated, reviewed = self.session.annotated, self.session.reviewed
+        self.experiments.blockSignals(True)
+        for i, experiment in enumerate(self.session.experiments[:self.experiments.count()]):
+            ids = [m.id for m in self.session.micrographs.get(experiment.id, [])]
+            n_ann = sum(1 for m in ids if m in annotated)
+            n_rev = sum(1 for m in ids if m in reviewed)
+            item = self.experiments.item(i)
+            item.setText(f"{experiment.name}  ({n_ann} annotated, {n_rev} reviewed)")
+            item.setData(Qt.ItemDataRole.UserRole, (experiment.name, n_ann, n_rev))
+        self.experiments.blockSignals(False)
+        if not self.process.running:
+            self._update_plan()
+
     def chosen_experiments(self) -> list[tuple[str, int, int]]:
         return [self.experiments.item(i).data(Qt.ItemDataRole.UserRole)
                 for i in range(self.experiments.count())
@@ -206,6 +223,8 @@ class TrainDialog(QDialog):
             f"to validate. Estimated time on this machine ({cpu_count()} CPU cores): about "
             f"{format_eta(seconds)}. The model is written to {plan.out}.")
         self.command.setText(plan.command())
+        self.command.setToolTip(plan.command())
+        self.command.setCursorPosition(0)
         self.start_button.setEnabled(n > 0 and not self.process.running)
         self.resume_button.setEnabled(not self.process.running and can_resume(plan.out))
 
@@ -295,6 +314,7 @@ class TrainDialog(QDialog):
             total = state.epochs or max(epochs)
             for ax in (loss_ax, map_ax):
                 ax.set_xlim(0.5, max(total, max(epochs)) + 0.5)
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         else:
             for ax in (loss_ax, map_ax):
                 ax.text(0.5, 0.5, "after the first epoch", ha="center", va="center",
