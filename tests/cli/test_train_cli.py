@@ -124,7 +124,7 @@ def test_learning_rate_defaults_to_0_01_fresh_and_0_001_fine_tuning(tmp_path, mo
         raise ModelError("stop here")
 
     monkeypatch.setattr(train_module, "train", fake_train)
-    monkeypatch.setattr(command, "load_data", lambda paths, scheme: [])
+    monkeypatch.setattr(command, "load_data", lambda paths, scheme, *choice: [])
     parser = argparse.ArgumentParser()
     command.add_arguments(parser)
     for extra, expected in (([], 0.01), (["--learning-rate", "0.005"], 0.005)):

@@ -60,12 +60,16 @@ class ManualData:
 
     def annotated_micrograph_ids(self, experiment_id: Optional[int] = None) -> set[int]:
         """Micrographs with a stored manual box set (possibly empty)."""
-        query = "SELECT a.micrograph_id FROM manual_annotations a"
+        return self._ids_in("manual_annotations", experiment_id)
+
+    def _ids_in(self, table: str, experiment_id: Optional[int]) -> set[int]:
+        """The micrograph ids listed in ``table`` (of one experiment, or all)."""
+        query = f"SELECT t.micrograph_id FROM {table} t"
         with self._store.reading() as conn:
             if experiment_id is None:
                 rows = conn.execute(query).fetchall()
             else:
-                rows = conn.execute(query + " JOIN micrographs m ON m.id = a.micrograph_id "
+                rows = conn.execute(query + " JOIN micrographs m ON m.id = t.micrograph_id "
                                     "WHERE m.experiment_id = ?", (int(experiment_id),)).fetchall()
         return {r[0] for r in rows}
 
@@ -123,12 +127,5 @@ class ManualData:
 
     def reviewed_micrograph_ids(self, experiment_id: Optional[int] = None) -> set[int]:
         """Micrographs marked as reviewed."""
-        query = "SELECT r.micrograph_id FROM reviews r"
-        with self._store.reading() as conn:
-            if experiment_id is None:
-                rows = conn.execute(query).fetchall()
-            else:
-                rows = conn.execute(query + " JOIN micrographs m ON m.id = r.micrograph_id "
-                                    "WHERE m.experiment_id = ?", (int(experiment_id),)).fetchall()
-        return {r[0] for r in rows}
+        return self._ids_in("reviews", experiment_id)
 
