@@ -88,8 +88,11 @@ class Detector:
         self.version = str(version)
         self.card = dict(card) if card else make_card(config, name, version)
         spec = tf.TensorSpec([None, None, None, config.input_channels], tf.float32)
-        # One trace for every batch size and image size (tiles and whole micrographs).
-        self._predict = tf.function(self._forward, input_signature=[spec])
+        # One trace for every batch size and image size (tiles and whole micrographs). The
+        # forward pass has no Python control flow, so AutoGraph has nothing to convert (and
+        # a frozen app, without the sources, would warn that it cannot read them).
+        forward = tf.autograph.experimental.do_not_convert(self._forward)
+        self._predict = tf.function(forward, input_signature=[spec], autograph=False)
 
     def _forward(self, images):
         out = self.model(images, training=False)

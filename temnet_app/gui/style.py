@@ -80,8 +80,20 @@ def status_icon(detected: bool, annotated: bool, problem: bool, reviewed: bool =
 
 
 def app_icon() -> QIcon:
-    """The application icon, painted: a mature virion in section (membrane ring, dense conical
-    core) inside a yellow detection box, on a dark-teal tile."""
+    """The application icon: ``resources/temnet-studio.svg``; painted the same way when the
+    resource (or Qt's SVG support) is missing."""
+    from temnet_app.core.locations import resource
+
+    svg = resource("temnet-studio.svg")
+    if svg is not None:
+        icon = QIcon(str(svg))
+        if not icon.pixmap(64, 64).isNull():
+            return icon
+    return painted_icon()
+
+
+def painted_icon() -> QIcon:
+    """The icon drawn with QPainter (the SVG's shapes)."""
     icon = QIcon()
     for size in (16, 24, 32, 48, 64, 128, 256):
         pixmap = QPixmap(size, size)

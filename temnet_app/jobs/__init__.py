@@ -14,6 +14,7 @@ from temnet_app.jobs.models import (DEFAULT_MODEL_NAME, ModelSummary, default_mo
                                     describe_model, load_detector, resolve_model_dir)
 from temnet_app.jobs.prediction import FilePrediction, expand_paths, predict_files
 from temnet_app.jobs.provenance import detect_command, report_command
+from temnet_app.jobs.self_test_data import write_self_test_micrographs
 from temnet_app.jobs.statistics import load_statistics
 from temnet_app.jobs.training import (TrainingPlan, TrainingState, can_resume, default_epochs,
                                       estimate_seconds, project_models, read_training_state,
@@ -27,4 +28,4 @@ __all__ = ["DEFAULT_MODEL_NAME", "EXPORT_KINDS", "add_paths", "AddSummary", "bui
            "load_statistics", "ModelScore", "ModelSummary", "predict_files", "project_models",
            "read_training_state", "register_model", "report_command", "resolve_model_dir",
            "run_detection", "RunSummary", "SkippedMicrograph", "TrainingPlan", "TrainingState",
-           "untouched_micrographs"]
+           "untouched_micrographs", "write_self_test_micrographs"]

@@ -12,29 +12,18 @@ from pathlib import Path
 from typing import Any, Optional
 
 from temnet_app.core.errors import ModelError
+from temnet_app.core.locations import model_folder
 
 DEFAULT_MODEL_NAME = "temnet-gn-synthetic"
 MODEL_HINT = ("train one with `temnet train` (see the README) or pass --model with a folder "
               "holding model_card.json and weights.weights.h5")
 
 
-def _package_root() -> Path:
-    return Path(__file__).resolve().parents[1]
-
-
 def default_model_dir() -> Path:
-    """Folder of the shipped model: ``models/temnet-gn-synthetic``.
-
-    Looked up beside the package (a source checkout: ``<repo>/models``) and inside it (an
-    installed or frozen app: ``temnet_app/models``); the first that exists is returned, else
-    the source-checkout location (callers check with :func:`resolve_model_dir`).
-    """
-    candidates = [_package_root().parent / "models" / DEFAULT_MODEL_NAME,
-                  _package_root() / "models" / DEFAULT_MODEL_NAME]
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    return candidates[0]
+    """Folder of the shipped model ``models/temnet-gn-synthetic``: beside the package in a
+    source checkout, in the bundle when frozen (see :mod:`temnet_app.core.locations`); when it
+    is missing, the checkout location (callers check with :func:`resolve_model_dir`)."""
+    return model_folder(DEFAULT_MODEL_NAME)
 
 
 def resolve_model_dir(model: Optional[Any] = None) -> Path:

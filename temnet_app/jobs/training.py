@@ -67,8 +67,19 @@ class TrainingPlan:
         return shlex.join(["temnet", *self.arguments()])
 
     def argv(self) -> list[str]:
-        """The process to start: this Python running the ``temnet`` CLI."""
-        return [sys.executable, "-m", "temnet_app", *self.arguments()]
+        """The process to start: the ``temnet`` CLI of this installation."""
+        return [*cli_prefix(), *self.arguments()]
+
+
+def cli_prefix() -> list[str]:
+    """How to run ``temnet`` here: this Python with ``-m temnet_app`` from source; in a frozen
+    bundle its console executable (``temnet``, beside the windowed one), else the bundle's own
+    executable, which takes the same sub-commands."""
+    if getattr(sys, "frozen", False):
+        exe = Path(sys.executable)
+        console = exe.with_name("temnet" + exe.suffix)
+        return [str(console if console.is_file() else exe)]
+    return [sys.executable, "-m", "temnet_app"]
 
 
 def default_epochs(n_micrographs: int, fine_tune: bool) -> int:
