@@ -1,6 +1,7 @@
 """Shared test settings: offscreen Qt, quiet TensorFlow, the shared/ folder beside the repo."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Logs (and the window's settings) of the tests stay out of the user's data folder.
+os.environ.setdefault("TEMNET_DATA_DIR", tempfile.mkdtemp(prefix="temnet-test-data-"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -68,6 +68,35 @@ def threshold_arg(text: str) -> float:
     return value
 
 
+def magnification_arg(text: str) -> float:
+    """argparse type: a magnification inside the supported range (checked before any model
+    or TensorFlow is loaded)."""
+    from temnet_app.core.units import check_magnification
+
+    try:
+        return check_magnification(float(text))
+    except ValueError as error:
+        message = str(error) if "outside" in str(error) else f"not a number: {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
+
+
+def whole_number(minimum: int, maximum: Optional[int] = None):
+    """argparse type factory: an integer in ``[minimum, maximum]``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = f" and at most {maximum:,}" if maximum is not None else ""
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}{upper}, not {value}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
 def run_arg(text: str):
     """argparse type: a detection run id, or "newest" (each micrograph's newest run)."""
     if text.strip().lower() == "newest":

@@ -15,13 +15,15 @@ import os
 import subprocess
 import sys
 
+from temnet_app.commands._common import whole_number
+
 HELP = "time the detector on a simulated 4000 x 2620 micrograph (presets x tiling modes)"
 REFERENCE = ("paper", "tiled")
 MODES = ("tiled", "whole")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--repeats", type=int, default=3,
+    parser.add_argument("--repeats", type=whole_number(1, 1000), default=3,
                         help="timed runs per configuration after one warm-up (default 3)")
     parser.add_argument("--presets", nargs="+", default=["compact", "paper"],
                         choices=["compact", "paper"], help="detector presets to time")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from temnet_app.commands._common import add_mode_argument
+from temnet_app.commands._common import add_mode_argument, magnification_arg, threshold_arg
 
 HELP = "score a model on labelled micrographs (VIA CSV): mAP@0.5, precision, recall, F1"
 
@@ -18,9 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="VGG Image Annotator CSV with the ground-truth boxes")
     parser.add_argument("--model", type=Path, default=None,
                         help="model folder; default: the shipped models/temnet-gn-synthetic")
-    parser.add_argument("--threshold", type=float, default=0.5,
+    parser.add_argument("--threshold", type=threshold_arg, default=0.5,
                         help="confidence threshold for precision / recall / F1 (default 0.5)")
-    parser.add_argument("--magnification", type=float, default=None, metavar="M",
+    parser.add_argument("--magnification", type=magnification_arg, default=None, metavar="M",
                         help="magnification of every image; default: file metadata, else 30000")
     add_mode_argument(parser)
 
@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from temnet_app.core.analysis import evaluate
     from temnet_app.core.annotations import read_via_csv
     from temnet_app.core.errors import AnnotationError, MicrographError
+    from temnet_app.core.micrographs import read_info
     from temnet_app.jobs import load_detector
 
     if not 0.0 <= args.threshold <= 1.0:
@@ -72,10 +73,26 @@ def run(args: argparse.Namespace) -> int:
         raise AnnotationError(f"labels file not found: {args.labels}")
     detector = load_detector(args.model, args.mode)
     scheme = detector.scheme
-    truths = read_via_csv(args.labels, scheme=scheme)
+    images = args.images.resolve()
+
+    def image_file(name: str) -> Path:
+        path = (images / name).resolve()
+        if images not in path.parents:
+            raise AnnotationError(f"{args.labels}: image name {name!r} points outside the "
+                                  f"images folder {args.images}")
+        return path
+
+    def image_size(name: str):
+        try:
+            info = read_info(image_file(name))
+        except MicrographError:
+            return None
+        return info.width, info.height
+
+    truths = read_via_csv(args.labels, scheme=scheme, image_size=image_size)
     if not truths:
         raise AnnotationError(f"{args.labels} lists no images")
-    paths = [args.images / name for name in truths]
+    paths = [image_file(name) for name in truths]
     missing = [p.name for p in paths if not p.is_file()]
     if missing:
         shown = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")

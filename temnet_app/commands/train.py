@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from temnet_app.commands._common import whole_number
+
 HELP = "train or fine-tune a detector on labelled micrographs (folders with VIA CSV, projects)"
 
 
@@ -23,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(repeat for several; default: all)")
     parser.add_argument("--reviewed-only", action="store_true",
                         help="projects only: only micrographs marked reviewed")
-    parser.add_argument("--val-map-every", type=int, default=0, metavar="N",
+    parser.add_argument("--val-map-every", type=whole_number(0), default=0, metavar="N",
                         help="score the validation micrographs (mAP@0.5) every N epochs, "
                              "for the learning curves (default 0: only at the end)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
@@ -36,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init", type=Path, default=None, metavar="MODEL_DIR",
                         help="start from this model's weights (fine-tuning); its configuration "
                              "and classes are used")
-    parser.add_argument("--epochs", type=int, default=20, help="epochs in all (default 20)")
+    parser.add_argument("--epochs", type=whole_number(1, 100_000), default=20, help="epochs in all (default 20)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the interrupted (or finished, with more --epochs) run "
                              "in --out")
@@ -45,14 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="end-to-end (default); staged: RPN alone first, then everything; "
                              "paper: backbone pre-trained as a classifier of isolated virion "
                              "crops, then the RPN, then everything")
-    parser.add_argument("--rpn-epochs", type=int, default=0,
+    parser.add_argument("--rpn-epochs", type=whole_number(0, 100_000), default=0,
                         help="staged and paper schedules: epochs of the RPN-only stage")
-    parser.add_argument("--pretrain-epochs", type=int, default=0,
+    parser.add_argument("--pretrain-epochs", type=whole_number(0, 100_000), default=0,
                         help="paper schedule: passes over the virion crops in the classifier "
                              "pre-training stage")
-    parser.add_argument("--steps-per-epoch", type=int, default=0,
+    parser.add_argument("--steps-per-epoch", type=whole_number(0, 10_000_000), default=0,
                         help="batches per epoch (default: one pass over the training crops)")
-    parser.add_argument("--batch-size", type=int, default=0,
+    parser.add_argument("--batch-size", type=whole_number(0, 4096), default=0,
                         help="crops per batch (default: the configuration's, 4)")
     parser.add_argument("--learning-rate", type=float, default=None,
                         help="initial SGD learning rate (default 0.01; 0.001 with --init, "

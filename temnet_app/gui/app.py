@@ -66,14 +66,11 @@ def _x11_problem() -> Optional[str]:
 
 
 def data_dir() -> Path:
-    """The user's data folder for TEMNet Studio (``TEMNET_DATA_DIR`` overrides it)."""
-    override = os.environ.get("TEMNET_DATA_DIR")
-    if override:
-        return Path(override)
-    from PySide6.QtCore import QStandardPaths
+    """The user's data folder for TEMNet Studio (``TEMNET_DATA_DIR`` overrides it); the same
+    folder Qt's AppDataLocation names, computed without Qt so that the CLI shares it."""
+    from temnet_app.core.logfile import user_data_dir
 
-    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(location) if location else Path.home() / ".temnet-studio"
+    return user_data_dir()
 
 
 def log_dir() -> Path:
