@@ -83,17 +83,13 @@ def nms(boxes, scores, iou_threshold: float, max_output: Optional[int] = None) -
     order = score_order(b, scores)
     limit = len(b) if max_output is None else max(0, int(max_output))
     keep: list[int] = []
-    if len(b) == 0 or limit == 0:
-        return np.zeros(0, dtype=np.int64)
-    iou = iou_matrix(b, b)
-    suppressed = np.zeros(len(b), dtype=bool)
-    for i in order:
-        if suppressed[i]:
-            continue
-        keep.append(int(i))
-        if len(keep) >= limit:
-            break
-        suppressed |= iou[i] > iou_threshold
+    # One IoU row per kept box against the boxes still in play: memory grows with N, not N^2
+    # (a tiled pass over a large micrograph can merge a few hundred thousand boxes).
+    while order.size and len(keep) < limit:
+        i = int(order[0])
+        keep.append(i)
+        rest = order[1:]
+        order = rest[iou_matrix(b[i:i + 1], b[rest])[0] <= iou_threshold]
     return np.asarray(keep, dtype=np.int64)
 
 

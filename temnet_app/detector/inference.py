@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import logging
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
@@ -32,8 +33,19 @@ from temnet_app.core.units import check_magnification
 from temnet_app.detector import tiling
 from temnet_app.detector.model import TILING_MODES, DetectorConfig
 
+_log = logging.getLogger(__name__)
 CARD_FILE = "model_card.json"
 WEIGHTS_FILE = "weights.weights.h5"
+
+# Memory bounds. Whole-micrograph inference holds the network's activations for the whole
+# rescaled image: measured ~115 bytes per network-scale pixel (a 4000x2620 micrograph at
+# 30,000x is 2.6 M px and adds ~310 MB). Above this many pixels (~1.4 GB) the micrograph is
+# run in tiled windows instead, whose memory does not grow with the image.
+WHOLE_MAX_NET_PIXELS = 12_000_000
+# Tiled windows cost ~30 ms each on 2 CPU cores; more than this (over 10 minutes for one
+# micrograph) means the scale is wrong (e.g. a 1,000x label on a 30,000x image): refuse.
+MAX_WINDOWS = 20_000
+VIRION_NM = 145.0   # typical HIV-1 particle diameter, for messages about the scale
 
 
 def make_card(config: DetectorConfig, name: str, version: str, training: str = "",
@@ -124,6 +136,9 @@ class Detector:
             raise ModelError(f"model folder not found: {folder}")
         card = read_card(folder)
         config = DetectorConfig.from_dict(card["config"])
+        if config.backbone_weights and not Path(config.backbone_weights).is_absolute():
+            # a relative path in a card means a file inside the model folder
+            config = config.replace(backbone_weights=str(folder / config.backbone_weights))
         classes = card.get("classes", list(config.class_names))
         if list(classes) != list(config.class_names):
             raise ModelError(f"model card {folder / CARD_FILE}: classes {classes} differ from "
@@ -200,16 +215,54 @@ class Detector:
 
     # -- detection --------------------------------------------------------------------------
     def _run(self, grey_batch: np.ndarray) -> tuple[np.ndarray, ...]:
+        import tensorflow as tf
+
         x = np.repeat(grey_batch[..., None].astype(np.float32), self.config.input_channels, -1)
-        boxes, scores, class_ids, valid = self._predict(x)
+        try:
+            boxes, scores, class_ids, valid = self._predict(x)
+        except tf.errors.ResourceExhaustedError:
+            raise MemoryError("TensorFlow could not allocate its tensors") from None
         return boxes.numpy(), scores.numpy(), class_ids.numpy(), valid.numpy()
 
     def window_plan(self, width: int, height: int, magnification: float):
         """``(window side px, overlap px, windows)`` for tiled mode at ``magnification``."""
+        side, overlap = self._window_side(magnification)
+        return side, overlap, tiling.plan_windows(width, height, side, overlap)
+
+    def _window_side(self, magnification: float) -> tuple[int, int]:
         cfg = self.config
         side = tiling.window_size(magnification, cfg.window, cfg.train_magnification)
-        overlap = min(side - 1, int(round(cfg.window_overlap * side / cfg.window)))
-        return side, overlap, tiling.plan_windows(width, height, side, overlap)
+        return side, min(side - 1, int(round(cfg.window_overlap * side / cfg.window)))
+
+    def plan(self, width: int, height: int, magnification: float,
+             mode: Optional[str] = None) -> tuple[str, str]:
+        """``(mode to run, note)`` for a ``width`` x ``height`` micrograph: whole mode falls
+        back to tiled when its network-scale image exceeds :data:`WHOLE_MAX_NET_PIXELS` (the
+        note says so); a tiled plan over :data:`MAX_WINDOWS` raises :class:`MicrographError`.
+        """
+        cfg = self.config
+        chosen, note = self._mode(mode), ""
+        if chosen == "whole":
+            factor = tiling.whole_image_scale(magnification, cfg.window, cfg.net_input,
+                                              cfg.train_magnification)
+            net_pixels = (width * factor) * (height * factor)
+            if net_pixels > WHOLE_MAX_NET_PIXELS:
+                chosen = "tiled"
+                note = (f"whole-micrograph inference at {magnification:,.0f}x would need "
+                        f"~{net_pixels * 115 / 1e9:.1f} GB; running in tiled windows")
+        if chosen == "tiled":
+            side, overlap = self._window_side(magnification)
+            n_windows = tiling.count_windows(width, height, side, overlap)
+            if n_windows > MAX_WINDOWS:
+                from temnet_app.core.units import nm_per_pixel
+
+                virion = VIRION_NM / nm_per_pixel(magnification)
+                raise MicrographError(
+                    f"a {width}x{height} px micrograph at {magnification:,.0f}x would need "
+                    f"{n_windows:,} detection windows of {side} px (virions ~{virion:.0f} px "
+                    f"across; the limit is {MAX_WINDOWS:,}): check its magnification or "
+                    f"pixel size")
+        return chosen, note
 
     def detect(self, image: np.ndarray, magnification: float = 30000.0,
                progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None,
@@ -225,11 +278,19 @@ class Detector:
         except ValueError as error:
             raise MicrographError(str(error)) from None
         progress = progress or no_progress
-        if self._mode(mode) == "whole":
-            boxes, scores, ids = self._detect_whole(image, magnification, progress, cancel)
-        else:
-            boxes, scores, ids = self._detect_tiled(image, magnification, progress, cancel)
         height, width = image.shape
+        chosen, note = self.plan(width, height, magnification, mode)
+        if note:
+            _log.info("%s", note)
+            progress(0.0, note)
+        try:
+            if chosen == "whole":
+                boxes, scores, ids = self._detect_whole(image, magnification, progress, cancel)
+            else:
+                boxes, scores, ids = self._detect_tiled(image, magnification, progress, cancel)
+        except MemoryError:
+            raise MicrographError(f"not enough memory to analyse a {width}x{height} px "
+                                  f"micrograph at {magnification:,.0f}x") from None
         boxes = box_math.clip_boxes(boxes, width, height)
         real = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
         boxes, scores, ids = boxes[real], scores[real], ids[real]
@@ -242,9 +303,10 @@ class Detector:
         side, _, windows = self.window_plan(width, height, magnification)
         batches = [windows[i:i + cfg.batch_size] for i in range(0, len(windows), cfg.batch_size)]
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        fill = tiling.pad_value(image)
         for b, batch in enumerate(batches):
             check_cancel(cancel)
-            crops = tiling.extract_windows(image, batch, cfg.net_input)
+            crops = tiling.extract_windows(image, batch, cfg.net_input, fill)
             if len(batch) < cfg.batch_size:  # keep the batch shape fixed
                 pad = np.zeros((cfg.batch_size - len(batch), *crops.shape[1:]), np.uint8)
                 crops = np.concatenate([crops, pad], axis=0)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence, Union
+from typing import Optional, Sequence, Union
 
 import numpy as np
 from PIL import Image
@@ -89,6 +89,17 @@ def _starts(length: int, window: int, step: int) -> list[int]:
     return [i * step for i in range(n - 1)] + [length - window]
 
 
+def _count(length: int, window: int, step: int) -> int:
+    return 1 if length <= window else math.ceil((length - window) / step) + 1
+
+
+def count_windows(width: int, height: int, window: int, overlap: int) -> int:
+    """``len(plan_windows(...))`` without building the list (a wrong scale can ask for
+    millions of windows)."""
+    step = max(1, int(window) - int(overlap))
+    return _count(int(width), int(window), step) * _count(int(height), int(window), step)
+
+
 def plan_windows(width: int, height: int, window: int, overlap: int) -> list[Window]:
     """Windows of side ``window`` covering a ``width x height`` image, row by row.
 
@@ -130,15 +141,18 @@ def pad_value(image: np.ndarray) -> int:
     return int(_round_half_up(float(np.mean(image)))) if image.size else 0
 
 
-def extract_windows(image: np.ndarray, windows: Sequence[Window], out_size: int) -> np.ndarray:
+def extract_windows(image: np.ndarray, windows: Sequence[Window], out_size: int,
+                    fill: Optional[int] = None) -> np.ndarray:
     """Crops of ``image`` at ``windows`` resized to ``out_size``, ``(N, out_size, out_size)``.
 
     A window smaller than its nominal ``size`` is padded at the right / bottom to a ``size``
-    square with :func:`pad_value` of the whole image before resizing.
+    square with ``fill`` (default :func:`pad_value` of the whole image; pass it when cutting
+    many batches of one large image, as the mean costs a pass over every pixel).
     """
     image = _check_image(image)
     out = np.empty((len(windows), int(out_size), int(out_size)), dtype=np.uint8)
-    fill = pad_value(image)
+    if fill is None:
+        fill = pad_value(image)
     for i, w in enumerate(windows):
         if w.x1 > image.shape[1] or w.y1 > image.shape[0]:
             raise ValueError(f"window {w} lies outside the {image.shape[1]} x {image.shape[0]} "

@@ -76,6 +76,7 @@ def run_detection(project, micrographs: Sequence, detector, progress: Optional[P
     cancelled and is re-raised); "failed" on any other error, which is re-raised.
     """
     from temnet_app.core.micrographs import read_micrograph
+    from temnet_app.jobs.prediction import check_plan
 
     progress = progress or no_progress
     started = time.perf_counter()
@@ -88,8 +89,8 @@ def run_detection(project, micrographs: Sequence, detector, progress: Optional[P
         if run.model_id != detector.model_id:
             raise ProjectError(f"run #{run.id} was made with model {run.model_id}, not "
                                f"{detector.model_id}; start a new run instead of resuming")
+        project.claim_run(run.id)      # refused while another process is running it
         done_before = set(project.detected_micrograph_ids(run.id))
-        project.finish_run(run.id, "running")
     processed: list[int] = []
     skipped: list[SkippedMicrograph] = []
     already: list[int] = []
@@ -106,12 +107,19 @@ def run_detection(project, micrographs: Sequence, detector, progress: Optional[P
             sub = named_progress(scaled(progress, i / n, (i + 1) / n), label)
             sub(0.0, "reading")
             try:
+                check_plan(detector, m.width, m.height, project.magnification(m))
                 image = read_micrograph(project.image_path(m)).pixels
             except (MicrographError, ProjectError, OSError) as error:
                 skipped.append(SkippedMicrograph(m.id, m.name, str(error)))
                 continue
-            detections = detector.detect(image, magnification=project.magnification(m),
-                                         progress=sub, cancel=cancel)
+            try:
+                detections = detector.detect(image, magnification=project.magnification(m),
+                                             progress=sub, cancel=cancel)
+            except MicrographError as error:   # e.g. too large to analyse at its scale
+                skipped.append(SkippedMicrograph(m.id, m.name, str(error)))
+                continue
+            finally:
+                del image
             project.store_detections(run.id, m.id, detections)
             processed.append(m.id)
             n_detections += len(detections)

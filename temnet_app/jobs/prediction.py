@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
@@ -33,17 +35,51 @@ class FilePrediction:
         return self.path.name
 
 
-def expand_paths(paths: Iterable[Any]) -> list[Path]:
+def check_plan(detector, width: int, height: int, magnification: float) -> None:
+    """Refuse (MicrographError) a micrograph the detector cannot analyse at its scale, from its
+    size alone, before its pixels are decoded (detectors without ``plan`` accept all)."""
+    plan = getattr(detector, "plan", None)
+    if plan is not None:
+        plan(int(width), int(height), float(magnification))
+
+
+def _broken_link(path: Path) -> str:
+    """Why ``path`` is an unusable symbolic link ("" when it is not one)."""
+    if not path.is_symlink():
+        return ""
+    try:
+        path.stat()
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "a symbolic link loop"
+        return f"a dangling symbolic link (to {os.readlink(path)})"
+    return ""
+
+
+def expand_paths(paths: Iterable[Any], skipped: Optional[list] = None) -> list[Path]:
     """Image files named by ``paths``; a folder stands for its micrograph files (sorted by
-    name, not recursive). A missing path raises :class:`MicrographError`."""
+    name, not recursive). A missing path raises :class:`MicrographError`. What a folder holds
+    but cannot be used (sub-folders, dangling links, link loops) is appended to ``skipped``
+    as ``(path, reason)``."""
     from temnet_app.core.micrographs import is_micrograph_file
 
     out: list[Path] = []
+    notes = skipped if skipped is not None else []
     for raw in paths:
         path = Path(raw)
+        broken = _broken_link(path)
+        if broken:
+            raise MicrographError(f"{path} is {broken}")
         if path.is_dir():
-            found = sorted((p for p in path.iterdir() if p.is_file() and is_micrograph_file(p)),
-                           key=lambda p: p.name.lower())
+            found = []
+            for entry in sorted(path.iterdir(), key=lambda p: p.name.lower()):
+                broken = _broken_link(entry)
+                if broken:
+                    notes.append((entry, broken))
+                elif entry.is_dir():
+                    notes.append((entry, "a sub-folder (folders are not searched recursively)"))
+                elif entry.is_file() and is_micrograph_file(entry):
+                    found.append(entry)
             if not found:
                 raise MicrographError(f"no micrograph files (TIFF, PNG, JPEG) in folder {path}")
             out.extend(found)
@@ -63,7 +99,7 @@ def predict_files(paths: Sequence[Any], detector, magnification: Optional[float]
     30,000x. An unreadable file gives a result with ``error`` set instead of stopping the job.
     A cancel raises :class:`Cancelled` (nothing is stored, so there is nothing to keep).
     """
-    from temnet_app.core.micrographs import read_micrograph, resolve_magnification
+    from temnet_app.core.micrographs import read_info, read_micrograph, resolve_magnification
 
     progress = progress or no_progress
     if magnification is not None:
@@ -80,18 +116,28 @@ def predict_files(paths: Sequence[Any], detector, magnification: Optional[float]
                              f"{path.name} ({i + 1}/{len(files)})")
         sub(0.0, "reading")
         try:
-            loaded = read_micrograph(path)
+            header = read_info(path)
             if magnification is not None:
                 mag, source = magnification, "option"
             else:
-                mag, source = resolve_magnification(None, loaded.info.magnification, None)
+                mag, source = resolve_magnification(None, header.magnification, None)
+            check_plan(detector, header.width, header.height, mag)   # before decoding pixels
+            loaded = read_micrograph(path)
         except (MicrographError, OSError) as error:
             results.append(FilePrediction(path=path, error=str(error)))
             continue
-        detections = detector.detect(loaded.pixels, magnification=mag, progress=sub,
-                                     cancel=cancel)
+        width, height = loaded.info.width, loaded.info.height
+        try:
+            detections = detector.detect(loaded.pixels, magnification=mag, progress=sub,
+                                         cancel=cancel)
+        except MicrographError as error:   # e.g. too large to analyse at its scale
+            results.append(FilePrediction(path=path, magnification=mag,
+                                          magnification_source=source, width=width,
+                                          height=height, error=str(error)))
+            continue
+        finally:
+            del loaded
         results.append(FilePrediction(path=path, magnification=mag, magnification_source=source,
-                                      width=loaded.info.width, height=loaded.info.height,
-                                      detections=list(detections)))
+                                      width=width, height=height, detections=list(detections)))
     progress(1.0, f"prediction done: {len(files)} file(s)")
     return results

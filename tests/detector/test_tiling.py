@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from temnet_app.detector.tiling import (Window, extract_windows, merge_windows, pad_value,
-                                        plan_windows, rescale_image, to_micrograph,
+from temnet_app.detector.tiling import (Window, count_windows, extract_windows, merge_windows,
+                                        pad_value, plan_windows, rescale_image, to_micrograph,
                                         whole_image_scale, window_scale, window_size)
 
 
@@ -143,3 +143,11 @@ def test_whole_image_scale_and_rescale_to_multiples_of_32():
     assert tiny.shape == (32, 32) and fx == 32 / 12 and fy == 32 / 10
     with pytest.raises(ValueError):
         rescale_image(img, 0.0)
+
+
+@pytest.mark.parametrize("width, height, window, overlap", [
+    (4000, 2620, 1024, 384), (1000, 800, 34, 13), (512, 512, 1024, 384), (1025, 1, 1024, 0),
+    (39936, 300, 171, 64)])
+def test_count_windows_matches_the_plan(width, height, window, overlap):
+    assert count_windows(width, height, window, overlap) == \
+        len(plan_windows(width, height, window, overlap))
