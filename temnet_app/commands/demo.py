@@ -16,12 +16,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from temnet_app.core.errors import ProjectError
+    from temnet_app.core.output_paths import check_output_file
+    from temnet_app.core.project import Project
     from temnet_app.jobs import build_demo_project
 
     target = Path(args.out)
     if target.exists():
+        if not target.is_file():
+            raise ProjectError(f"{target} exists and is a folder, not a demo project file")
+        with Project.open(target, read_only=True):   # ProjectError if it is something else
+            pass
         print(f"demo project already exists: {target}")
         return 0
+    check_output_file(target, "demo project file")
 
     def progress(fraction: float, message: str) -> None:
         print(f"[{fraction * 100:5.1f}%] {message}", file=sys.stderr, flush=True)

@@ -10,15 +10,14 @@ micrograph after the info-band crop, every detection above the model's score flo
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
-from temnet_app.commands._common import add_mode_argument
+from temnet_app.commands._common import (add_mode_argument, magnification_arg,
+                                         threshold_arg)
 
 HELP = "detect and classify virions in micrograph files or folders; write CSV results"
 DETECTIONS_CSV = "detections.csv"
@@ -32,24 +31,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="folder for the CSV results")
     parser.add_argument("--model", type=Path, default=None,
                         help="model folder; default: the shipped models/temnet-gn-synthetic")
-    parser.add_argument("--magnification", type=float, default=None, metavar="M",
+    parser.add_argument("--magnification", type=magnification_arg, default=None, metavar="M",
                         help="magnification of every file (e.g. 25000); default: from each "
                              "file's metadata, else 30000")
-    parser.add_argument("--threshold", type=float, default=0.5,
+    parser.add_argument("--threshold", type=threshold_arg, default=0.5,
                         help="confidence threshold for counts.csv (default 0.5)")
     add_mode_argument(parser)
 
 
 def detections_csv_text(results: Sequence, scheme) -> str:
-    """The per-box CSV for ``results`` (jobs.FilePrediction list); skipped files have no row."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["filename", "x1", "y1", "x2", "y2", "class", "score"])
-    for result in results:
-        for d in result.detections:
-            writer.writerow([result.name, f"{d.x1:.2f}", f"{d.y1:.2f}", f"{d.x2:.2f}",
-                             f"{d.y2:.2f}", scheme.name(d.class_id), f"{d.score:.4f}"])
-    return buffer.getvalue()
+    """The per-box CSV for ``results`` (jobs.FilePrediction list); skipped files have no row.
+    Written by the one CSV writer (core.csv_files), so formula-like file names are escaped."""
+    from temnet_app.core.csv_files import csv_text
+
+    rows = ([result.name, f"{d.x1:.2f}", f"{d.y1:.2f}", f"{d.x2:.2f}", f"{d.y2:.2f}",
+             scheme.name(d.class_id), f"{d.score:.4f}"]
+            for result in results for d in result.detections)
+    return csv_text(["filename", "x1", "y1", "x2", "y2", "class", "score"], rows)
 
 
 def write_outputs(out: Path, results: Sequence, detector, threshold: float) -> list[Path]:
@@ -60,7 +58,6 @@ def write_outputs(out: Path, results: Sequence, detector, threshold: float) -> l
     from temnet_app.core.boxes import count_by_class, filter_by_score
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     scheme = detector.scheme
     good = [r for r in results if r.error is None]
     atomic_write_text(out / DETECTIONS_CSV, detections_csv_text(good, scheme))
@@ -85,20 +82,30 @@ def write_outputs(out: Path, results: Sequence, detector, threshold: float) -> l
 
 def run(args: argparse.Namespace) -> int:
     from temnet_app.commands._common import predict_with_bar
-    from temnet_app.core.errors import MicrographError
-    from temnet_app.jobs import expand_paths, load_detector
+    from temnet_app.core.errors import MicrographError, OutputError
+    from temnet_app.core.output_paths import prepare_output_folder
+    from temnet_app.jobs import expand_paths, load_detector, resolve_model_dir
 
     if not 0.0 <= args.threshold <= 1.0:
         raise MicrographError(f"--threshold must be between 0 and 1, got {args.threshold}")
-    files = expand_paths(args.paths)
-    detector = load_detector(args.model, args.mode)
+    ignored: list = []
+    files = expand_paths(args.paths, ignored)
+    for path, reason in ignored:
+        print(f"ignored {path}: {reason}", file=sys.stderr)
+    model_dir = resolve_model_dir(args.model)
+    prepare_output_folder(args.out)
+    detector = load_detector(model_dir, args.mode)
     results = predict_with_bar(detector, files, args.magnification, "file(s)")
     failed = [r for r in results if r.error is not None]
     for r in failed:
         print(f"skipped {r.name}: {r.error}", file=sys.stderr)
     if len(failed) == len(results):
-        raise MicrographError(f"none of the {len(results)} file(s) could be read")
-    written = write_outputs(args.out, results, detector, args.threshold)
+        raise MicrographError(f"none of the {len(results)} file(s) could be analysed")
+    try:
+        written = write_outputs(args.out, results, detector, args.threshold)
+    except OSError as error:
+        raise OutputError(f"cannot write the results to {args.out}: "
+                          f"{error.strerror or error}") from None
     n_boxes = sum(len(r.detections) for r in results)
     print(f"{len(results) - len(failed)} file(s), {n_boxes} detections; wrote "
           + ", ".join(str(p) for p in written))

@@ -26,14 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from temnet_app.commands._common import TextProgress
-    from temnet_app.core.errors import ProjectError
+    from temnet_app.core.errors import OutputError
+    from temnet_app.core.output_paths import prepare_output_folder
     from temnet_app.core.project import Project
     from temnet_app.core.reports import write_report
     from temnet_app.jobs import load_statistics
 
-    if args.out.exists() and not args.out.is_dir():
-        raise ProjectError(f"--out must be a folder, but {args.out} is a file")
     with Project.open(args.project) as project:
+        prepare_output_folder(args.out, "report folder")
         stats = load_statistics(project, args.run, args.threshold)
         bar = TextProgress()
         try:
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
                                  image_path=None if args.no_thumbnails else project.image_path,
                                  progress=bar)
         except OSError as exc:
-            raise ProjectError(f"cannot write the report to {args.out}: "
+            raise OutputError(f"cannot write the report to {args.out}: "
                                f"{exc.strerror or exc}") from exc
         finally:
             bar.close()

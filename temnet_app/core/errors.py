@@ -26,3 +26,7 @@ class ModelError(TemnetError):
 
 class Cancelled(TemnetError):
     """Long work was cancelled by the user; everything finished before the cancel is kept."""
+
+
+class OutputError(TemnetError):
+    """An output file or folder cannot be created or written."""

@@ -62,8 +62,12 @@ def test_predict_error_paths(tmp_path, capsys):
     code = main(["predict", str(img), "--out", str(tmp_path / "out"),
                  "--model", str(tmp_path / "none")])
     _one_line_error(capsys, code, "none", "does not exist")
-    code = main(["predict", str(img), "--out", str(tmp_path / "o"), "--threshold", "2"])
-    _one_line_error(capsys, code, "--threshold")
+    with pytest.raises(SystemExit) as stop:     # argparse: usage, then one error line
+        main(["predict", str(img), "--out", str(tmp_path / "o"), "--threshold", "2"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == ("temnet predict: error: argument --threshold: must be "
+                                    "between 0 and 1, got 2") and "Traceback" not in err
     assert not (tmp_path / "out").exists()
 
 

@@ -4,24 +4,27 @@ Layout: a header ``filename,eccentric,mature,immature`` (class columns = the sch
 then one row per micrograph. Reading accepts the class columns in any order and any letter
 case, a ``#filename`` / ``file_name`` / ``file`` / ``image`` / ``micrograph`` column for the
 name, ``,`` ``;`` or tab as separator (guessed from the header), a UTF-8 BOM, CRLF line ends and
-blank lines; other columns (a ``total``, notes) are ignored. Counts must be whole numbers >= 0
-(``12.0`` is read as 12).
+blank lines; other columns (a ``total``, notes) are ignored. Counts must be whole numbers from 0 to
+1,000,000 (``12.0`` is read as 12). Written by the one CSV writer (core.csv_files): a file
+name starting like a formula gets a leading quote, which reading removes.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import math
 import numbers
 from typing import Mapping
 
 from temnet_app.core.annotations.text import PathLike, read_text_lines, where
-from temnet_app.core.atomic import atomic_write_text
 from temnet_app.core.boxes import DEFAULT_SCHEME, ClassScheme
+from temnet_app.core.csv_files import unescape_cell, write_rows
 from temnet_app.core.errors import AnnotationError
 
 FILENAME_COLUMNS: tuple[str, ...] = ("filename", "file_name", "file", "image", "micrograph")
+# No micrograph holds a million virions of one class; a larger number is a typing or export
+# error (and would overflow the project's 64-bit integers beyond 9.2e18).
+MAX_COUNT = 1_000_000
 
 
 def read_counts_csv(path: PathLike,
@@ -56,7 +59,7 @@ def read_counts_csv(path: PathLike,
         if len(fields) < needed:
             raise AnnotationError(f"{where(path, line_no)}: expected {len(header)} columns, "
                                   f"found {len(fields)}")
-        filename = fields[name_col].strip()
+        filename = unescape_cell(fields[name_col].strip())
         if not filename:
             raise AnnotationError(f"{where(path, line_no)}: empty file name")
         if filename in first_line:
@@ -76,9 +79,7 @@ def write_counts_csv(path: PathLike, counts_by_file: Mapping[str, Mapping[str, i
     is written as 0. Unknown class names and counts that are not whole numbers >= 0 raise
     AnnotationError.
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["filename", *scheme.names])
+    rows = []
     for filename, counts in counts_by_file.items():
         row = {name: 0 for name in scheme.names}
         for key, value in counts.items():
@@ -88,12 +89,14 @@ def write_counts_csv(path: PathLike, counts_by_file: Mapping[str, Mapping[str, i
                 raise AnnotationError(f"cannot write {path}: unknown class {key!r} for "
                                       f"{filename} (known: {', '.join(scheme.names)})") from None
             if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-                    or not math.isfinite(value) or value != int(value) or value < 0):
+                    or not math.isfinite(value) or value != int(value) or value < 0
+                    or value > MAX_COUNT):
                 raise AnnotationError(f"cannot write {path}: count {value!r} of {name} in "
-                                      f"{filename} is not a whole number >= 0")
+                                      f"{filename} is not a whole number from 0 to "
+                                      f"{MAX_COUNT:,}")
             row[name] = int(value)
-        writer.writerow([str(filename), *(row[name] for name in scheme.names)])
-    atomic_write_text(path, buffer.getvalue())
+        rows.append([str(filename), *(row[name] for name in scheme.names)])
+    write_rows(path, ["filename", *scheme.names], rows)
 
 
 def _fields(line: str, delimiter: str, path: PathLike, line_no: int) -> list[str]:
@@ -116,4 +119,7 @@ def _count(text: str, name: str, path: PathLike, line_no: int) -> int:
         raise AnnotationError(f"{at}: {name} count {text!r} is not a whole number")
     if value < 0:
         raise AnnotationError(f"{at}: {name} count {text!r} is negative")
+    if value > MAX_COUNT:
+        raise AnnotationError(f"{at}: {name} count {text!r} is implausibly large (the limit "
+                              f"is {MAX_COUNT:,} per micrograph and class)")
     return int(value)

@@ -7,8 +7,11 @@ names (1-based, see :mod:`.meta`).
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Mapping, Optional, Sequence
 
+from temnet_app.core.annotations.counts import MAX_COUNT
 from temnet_app.core.boxes import Box
 from temnet_app.core.errors import ProjectError
 from temnet_app.core.project import sql
@@ -95,9 +98,11 @@ class ManualData:
                 raise ProjectError(f"manual counts: {exc}") from exc
             if canonical in rows:
                 raise ProjectError(f"manual counts: class {canonical!r} given twice")
-            if isinstance(count, bool) or not float(count).is_integer() or count < 0:
+            if (isinstance(count, bool) or not isinstance(count, numbers.Real)
+                    or not math.isfinite(count) or not float(count).is_integer()
+                    or not 0 <= count <= MAX_COUNT):
                 raise ProjectError(f"manual counts: {canonical} count must be a whole number "
-                                   f">= 0, got {count!r}")
+                                   f"from 0 to {MAX_COUNT:,}, got {count!r}")
             rows[canonical] = int(count)
         return list(rows.items())
 

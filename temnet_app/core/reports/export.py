@@ -2,9 +2,8 @@
 (:mod:`temnet_app.core.reports.pdf`), all written atomically (:mod:`temnet_app.core.atomic`).
 
 Every CSV names the model, the run, the confidence threshold and the magnification used.
-Text cells that a spreadsheet would run as a formula (starting with ``= + - @``, a tab or a
-carriage return) are prefixed with a single quote; numeric columns stay numeric (``-1.5`` is a
-number, never escaped). Files are UTF-8, comma-separated, one header row.
+They are written by the one CSV writer, :mod:`temnet_app.core.csv_files` (formula-like text
+escaped with a single quote, numbers never; UTF-8, one header row, atomic).
 """
 
 from __future__ import annotations
@@ -17,28 +16,10 @@ import numpy as np
 import pandas as pd
 
 from temnet_app.core.analysis import Statistics
-from temnet_app.core.atomic import atomic_write_text
+from temnet_app.core.csv_files import write_table
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 DETECTION_COLUMNS = ("experiment", "micrograph_id", "file", "x1", "y1", "x2", "y2", "class",
                      "score", "model_id", "run_id", "threshold", "magnification")
-
-
-def escape_cell(value):
-    """``value`` with a leading single quote if it is text starting like a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def escape_text_cells(table: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``table`` whose text (object / string dtype) cells are escaped with
-    :func:`escape_cell`; numeric and boolean columns are left as they are."""
-    out = table.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(escape_cell)
-    return out
 
 
 def _provenance(stats: Statistics) -> dict:
@@ -99,12 +80,7 @@ def summary_table(stats: Statistics) -> pd.DataFrame:
     return table
 
 
-def write_csv(table: pd.DataFrame, path) -> Path:
-    """Write ``table`` as CSV (text cells escaped, no index) atomically; returns the path."""
-    path = Path(path)
-    text = escape_text_cells(table).to_csv(index=False, lineterminator="\n")
-    atomic_write_text(path, text)
-    return path
+write_csv = write_table   # the one CSV writer (core.csv_files), under its report name
 
 
 def report_stem(project_path) -> str:

@@ -212,7 +212,7 @@ def _random_boxes(rng, decimals):
     for i in range(8):
         boxes = []
         for _ in range(rng.randint(0, 12)):
-            x, y = rng.uniform(-50, 4000), rng.uniform(-50, 2620)
+            x, y = rng.uniform(0, 4000), rng.uniform(0, 2620)
             w, h = rng.uniform(0.5, 400), rng.uniform(0.5, 400)
             if decimals is not None:
                 x, y, w, h = (round(v, decimals) for v in (x, y, w, h))
@@ -329,6 +329,6 @@ def test_counts_write_exact_and_round_trip(tmp_path):
     assert read_counts_csv(tmp_path / "s.csv", scheme) == {"a": {"budding": 1, "free": 4}}
     with pytest.raises(AnnotationError, match="unknown class 'ghost'"):
         write_counts_csv(tmp_path / "e.csv", {"a": {"ghost": 1}})
-    with pytest.raises(AnnotationError, match="is not a whole number >= 0"):
+    with pytest.raises(AnnotationError, match="is not a whole number from 0 to 1,000,000"):
         write_counts_csv(tmp_path / "e.csv", {"a": {"mature": -1}})
     assert not (tmp_path / "e.csv").exists()

@@ -14,9 +14,9 @@ from temnet_app import __version__
 from temnet_app.core.analysis import (MicrographInput, StatisticsInput, compute_statistics,
                                       project_statistics)
 from temnet_app.core.boxes import DEFAULT_SCHEME, Box, Detection
+from temnet_app.core.csv_files import escape_cell, escape_text_cells
 from temnet_app.core.project import Project
-from temnet_app.core.reports.export import (counts_table, detections_table, escape_cell,
-                                            escape_text_cells, summary_table, write_csv,
+from temnet_app.core.reports.export import (counts_table, detections_table, summary_table, write_csv,
                                             write_csv_reports, write_report)
 from temnet_app.core.reports.pdf import write_pdf_report
 
