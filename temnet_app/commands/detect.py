@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from temnet_app.commands._common import add_mode_argument
+from temnet_app.commands._common import add_mode_argument, whole_number
 
 HELP = "detect and classify virions in every micrograph of a project (or one experiment)"
 
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--micrograph", action="append", default=None, metavar="FILE",
                         help="only this micrograph (its file name, or experiment/file name); "
                              "repeat for several")
-    parser.add_argument("--resume", type=int, default=None, metavar="RUN",
+    parser.add_argument("--resume", type=whole_number(1), default=None, metavar="RUN",
                         help="continue detection run RUN, skipping micrographs it already holds")
     add_mode_argument(parser)
 
@@ -49,7 +49,16 @@ def run(args: argparse.Namespace) -> int:
             where += f", {len(micrographs)} chosen"
         if not micrographs:
             raise ProjectError(f"no micrographs in {where}: add a folder of micrographs first")
-        resolve_model_dir(args.model)  # a missing model fails fast, before TensorFlow loads
+        # what would be refused later fails fast, before TensorFlow loads
+        if project.read_only:
+            raise ProjectError(f"cannot run detection: project {args.project} is open "
+                               f"read-only ({project.read_only})")
+        if args.resume is not None:
+            earlier = project.run(args.resume)
+            if earlier.status == "running" and earlier.owner:
+                raise ProjectError(f"run #{earlier.id} is being run by {earlier.owner}; wait "
+                                   f"for it to finish or cancel it there")
+        resolve_model_dir(args.model)
         detector = load_detector(args.model, args.mode)
         print(f"model {detector.model_id} on {detector.device}; {len(micrographs)} "
               f"micrograph(s) in {where}", file=sys.stderr)

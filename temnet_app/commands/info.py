@@ -18,5 +18,7 @@ def run(args: argparse.Namespace) -> int:
     from temnet_app.core.reports import project_summary
 
     with Project.open(args.project) as project:
+        if project.read_only:
+            print(f"note: opened read-only because {project.read_only}")
         print(project_summary(project))
     return 0

@@ -224,7 +224,8 @@ class MainWindow(QMainWindow):
     # ----------------------------------------------------------------- state
     def _refresh(self) -> None:
         project = self.session.project
-        self.setWindowTitle(f"{project.path.name} — {APP_NAME}" if project else APP_NAME)
+        locked = " (read-only)" if project is not None and project.read_only else ""
+        self.setWindowTitle(f"{project.path.name}{locked} — {APP_NAME}" if project else APP_NAME)
         self.stack.setCurrentWidget(self.viewer if project else self.start_page)
         self._show_docks(project is not None)
         self.threshold.setEnabled(project is not None)

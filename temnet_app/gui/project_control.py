@@ -56,7 +56,12 @@ class ProjectControl(QObject):
             return False
         self.settings.add_recent(path)
         self.opened.emit(path)
-        self.message.emit(f"Opened {path}")
+        project = self.session.project
+        if project is not None and project.read_only:
+            self.message.emit(f"Opened {path} read-only: {project.read_only}; results can be "
+                              f"viewed and exported, not changed")
+        else:
+            self.message.emit(f"Opened {path}")
         return True
 
     def ask_open(self) -> None:

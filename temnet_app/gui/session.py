@@ -124,7 +124,7 @@ class Session(QObject):
     def _save_threshold(self) -> None:
         """Remember the threshold and the shown micrograph in the project (debounced)."""
         self._save_timer.stop()
-        if self.project is None or self.project.closed:
+        if self.project is None or self.project.closed or self.project.read_only:
             return
         for key, value in ((THRESHOLD_SETTING, self.threshold),
                            (CURRENT_SETTING, self.current_id if self.current_id != -1 else None)):

@@ -10,6 +10,7 @@ connection, its lock, transactions and change events; see there for the guarante
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
@@ -36,12 +37,22 @@ PROJECT_SUFFIX = schema.PROJECT_SUFFIX
 MicrographRef = Union[Micrograph, int]
 
 
+def _unwritable_reason(path: Path) -> str:
+    """Why ``path`` cannot be changed in place (SQLite needs to write the file and create its
+    ``-wal`` / ``-shm`` files beside it), or ""."""
+    if not os.access(path, os.W_OK):
+        return f"the file {path.name} is read-only"
+    if not os.access(path.parent, os.W_OK):
+        return f"its folder {path.parent} is read-only"
+    return ""
+
+
 class Project:
     """An open project file. Create with :meth:`create` or :meth:`open`; use as a context
     manager or call :meth:`close`. Safe to share between threads."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
-        self._store = Store(path, conn)
+    def __init__(self, path: Path, conn: sqlite3.Connection, read_only: str = "") -> None:
+        self._store = Store(path, conn, read_only)
         self._meta = Meta(self._store)
         self._experiments = Experiments(self._store)
         self._micrographs = Micrographs(self._store)
@@ -74,17 +85,30 @@ class Project:
         return cls.open(path)
 
     @classmethod
-    def open(cls, path) -> "Project":
+    def open(cls, path, read_only: bool = False) -> "Project":
         """Open an existing project, upgrading an older project format (after a backup copy
-        ``<name>.temnet.format<N>.bak``)."""
+        ``<name>.temnet.format<N>.bak``).
+
+        A project whose file or folder cannot be written (a CD, a shared folder without write
+        rights) is opened read-only: everything can be read, and a change raises
+        :class:`ProjectError` saying why (:attr:`read_only` holds the reason). ``read_only``
+        asks for that mode explicitly."""
         path = absolute(Path(path))
         schema.check_header(path)
+        reason = "opened read-only" if read_only else _unwritable_reason(path)
         try:
-            conn = schema.connect(path)
+            conn = schema.connect(path, read_only=bool(reason),
+                                  immutable=bool(reason) and not os.access(path.parent, os.W_OK))
         except sqlite3.Error as exc:
             raise ProjectError(f"cannot open project {path}: {exc}") from exc
         try:
             version = schema.check_identity(conn, path)
+            if reason:
+                if version < schema.SCHEMA_VERSION:
+                    raise ProjectError(
+                        f"{path.name} is in an older project format and cannot be upgraded "
+                        f"because {reason}; copy the project folder somewhere writable")
+                return cls(path, conn, read_only=reason)
             schema.use_wal(conn)
             if version < schema.SCHEMA_VERSION:
                 backup = path.with_name(f"{path.name}.format{version}.bak")
@@ -98,6 +122,11 @@ class Project:
             if isinstance(exc, (sqlite3.Error, OSError)):
                 raise ProjectError(f"cannot open project {path}: {exc}") from exc
             raise
+
+    @property
+    def read_only(self) -> str:
+        """Why the project is open read-only ("" when it can be changed)."""
+        return self._store.read_only
 
     @property
     def path(self) -> Path:
@@ -290,6 +319,11 @@ class Project:
     def finish_run(self, run_id: int, status: str) -> DetectionRun:
         """Set the run's status (``complete``, ``cancelled``, ``failed``, or ``running``)."""
         return self._runs.finish_run(run_id, status)
+
+    def claim_run(self, run_id: int) -> DetectionRun:
+        """Resume run ``run_id`` in this process (refused while another live process runs it;
+        see :meth:`Runs.claim_run`)."""
+        return self._runs.claim_run(run_id)
 
     def runs(self) -> list[DetectionRun]:
         return self._runs.runs()

@@ -13,7 +13,11 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Optional
 
+from temnet_app.core.errors import ProjectError
+
 RUN_STATUSES = ("running", "complete", "cancelled", "failed")
+# Shown (never stored) for a run whose file says "running" but whose process is gone.
+INTERRUPTED = "interrupted"
 EVENT_KINDS = ("experiment", "micrograph", "manual", "run", "detections", "classes", "settings")
 
 
@@ -70,7 +74,10 @@ class Micrograph:
 @dataclass(frozen=True)
 class DetectionRun:
     """One detection pass: the model, its settings, and the score floor below which nothing is
-    stored. ``finished`` is set when the status leaves ``running``."""
+    stored. ``finished`` is set when the status leaves ``running``.
+
+    ``status`` is "interrupted" for a run stored as running whose owning process is gone (a
+    kill -9, a power cut); ``owner`` describes the process of a live running run."""
 
     id: int
     model_id: str
@@ -79,13 +86,32 @@ class DetectionRun:
     created: str
     status: str
     finished: Optional[str] = None
+    owner: str = ""
 
-    COLUMNS = "id, model_id, settings, score_floor, created, status, finished"
+    COLUMNS = ("id, model_id, settings, score_floor, created, status, finished, owner_host, "
+               "owner_pid, owner_token, heartbeat")
 
     @classmethod
     def from_row(cls, row: tuple) -> "DetectionRun":
-        return cls(int(row[0]), row[1], json.loads(row[2]), float(row[3]), row[4], row[5],
-                   row[6])
+        from temnet_app.core.processes import owner_alive
+
+        run_id = int(row[0])
+        try:
+            settings = json.loads(row[2])
+            if not isinstance(settings, dict):
+                raise ValueError("not a JSON object")
+            score_floor = float(row[3])
+        except (TypeError, ValueError) as exc:
+            raise ProjectError(f"damaged project: table runs, row {run_id}: settings or score "
+                               f"floor cannot be read ({exc})") from None
+        status, owner = row[5], ""
+        if status == "running":
+            host, pid, token, heartbeat = row[7:11]
+            if owner_alive(host, pid, token, heartbeat):
+                owner = f"process {pid} on {host}"
+            else:
+                status = INTERRUPTED
+        return cls(run_id, row[1], settings, score_floor, row[4], status, row[6], owner)
 
 
 @dataclass(frozen=True)

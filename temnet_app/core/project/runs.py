@@ -14,6 +14,7 @@ import numpy as np
 
 from temnet_app.core.boxes import Detection
 from temnet_app.core.errors import ProjectError
+from temnet_app.core.processes import current_owner
 from temnet_app.core.project import sql
 from temnet_app.core.project.meta import Meta
 from temnet_app.core.project.records import RUN_STATUSES, DetectionRun, utc_now
@@ -44,10 +45,13 @@ class Runs:
             floor = math.nan
         if not 0.0 <= floor <= 1.0:
             raise ProjectError(f"score floor must be in [0, 1], got {score_floor!r}")
+        host, pid, token = current_owner()
         with self._store.writing("start a detection run") as (conn, events):
             cursor = conn.execute("INSERT INTO runs (model_id, settings, score_floor, status, "
-                                  "created) VALUES (?, ?, ?, 'running', ?)",
-                                  (model_id, settings_text, floor, utc_now()))
+                                  "created, owner_host, owner_pid, owner_token, heartbeat) "
+                                  "VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+                                  (model_id, settings_text, floor, utc_now(), host, pid, token,
+                                   utc_now()))
             events.add("run", [cursor.lastrowid])
             return sql.get_run(conn, cursor.lastrowid)
 
@@ -73,6 +77,8 @@ class Runs:
                          "DO UPDATE SET stored = excluded.stored", (run.id, mid, utc_now()))
             conn.executemany(f"INSERT INTO detections (run_id, micrograph_id, {_DET_COLUMNS}) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.execute("UPDATE runs SET heartbeat = ? WHERE id = ? AND status = 'running'",
+                         (utc_now(), run.id))
             events.add("detections", [mid], run_id=run.id)
 
     def finish_run(self, run_id: int, status: str) -> DetectionRun:
@@ -81,10 +87,30 @@ class Runs:
         if status not in RUN_STATUSES:
             raise ProjectError(f"unknown run status {status!r} "
                                f"(expected one of {', '.join(RUN_STATUSES)})")
+        if status == "running":
+            return self.claim_run(run_id)
         with self._store.writing("finish the detection run") as (conn, events):
             run = sql.get_run(conn, run_id)
-            conn.execute("UPDATE runs SET status = ?, finished = ? WHERE id = ?",
-                         (status, None if status == "running" else utc_now(), run.id))
+            conn.execute("UPDATE runs SET status = ?, finished = ?, owner_host = NULL, "
+                         "owner_pid = NULL, owner_token = NULL WHERE id = ?",
+                         (status, utc_now(), run.id))
+            events.add("run", [run.id])
+            return sql.get_run(conn, run.id)
+
+    def claim_run(self, run_id: int) -> DetectionRun:
+        """Make this process the one resuming run ``run_id`` (status back to running). Refused
+        with :class:`ProjectError` while another live process is running it, so two resumers
+        never redo the same run; an interrupted run (its process gone) can be claimed."""
+        host, pid, token = current_owner()
+        with self._store.writing("resume the detection run") as (conn, events):
+            run = sql.get_run(conn, run_id)
+            if run.status == "running" and run.owner and \
+                    run.owner != f"process {pid} on {host}":
+                raise ProjectError(f"run #{run.id} is being run by {run.owner}; wait for it "
+                                   f"to finish or cancel it there")
+            conn.execute("UPDATE runs SET status = 'running', finished = NULL, owner_host = ?, "
+                         "owner_pid = ?, owner_token = ?, heartbeat = ? WHERE id = ?",
+                         (host, pid, token, utc_now(), run.id))
             events.add("run", [run.id])
             return sql.get_run(conn, run.id)
 
@@ -98,12 +124,14 @@ class Runs:
             return sql.get_run(conn, run_id)
 
     def latest_run(self) -> Optional[DetectionRun]:
-        """The newest run with detections stored for at least one micrograph (any status)."""
+        """The newest complete run with detections stored; when no run is complete, the newest
+        run with detections of any status (running, interrupted, cancelled, failed)."""
         with self._store.reading() as conn:
-            row = conn.execute(
+            rows = conn.execute(
                 f"SELECT {DetectionRun.COLUMNS} FROM runs r WHERE EXISTS (SELECT 1 FROM "
-                "run_micrographs rm WHERE rm.run_id = r.id) ORDER BY id DESC LIMIT 1").fetchone()
-        return DetectionRun.from_row(row) if row else None
+                "run_micrographs rm WHERE rm.run_id = r.id) ORDER BY status = 'complete' DESC, "
+                "id DESC LIMIT 1").fetchall()
+        return DetectionRun.from_row(rows[0]) if rows else None
 
     def remove_run(self, run_id: int) -> None:
         with self._store.writing("remove the detection run") as (conn, events):
@@ -121,22 +149,42 @@ class Runs:
     def detections(self, run_id: int, micrograph_id: int,
                    min_score: float = 0.0) -> list[Detection]:
         """The micrograph's detections in the run with score >= ``min_score``, best first."""
-        return [Detection(*row) for row in self._detection_rows(run_id, micrograph_id,
-                                                                 min_score)]
+        data = self._checked_rows(run_id, micrograph_id, min_score)
+        return [Detection(x1, y1, x2, y2, int(c), s) for x1, y1, x2, y2, c, s in data.tolist()]
 
     def detection_arrays(self, run_id: int, micrograph_id: int, min_score: float = 0.0
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """As :meth:`detections` but as ``(xyxy (N, 4) float64, class_ids (N,) int64,
         scores (N,) float64)`` (no per-box objects: fast for overlays)."""
-        data = np.array(self._detection_rows(run_id, micrograph_id, min_score),
-                        dtype=np.float64).reshape(-1, 6)
+        data = self._checked_rows(run_id, micrograph_id, min_score)
         return data[:, :4].copy(), data[:, 4].astype(np.int64), data[:, 5].copy()
+
+    def _checked_rows(self, run_id: int, micrograph_id: int, min_score: float) -> np.ndarray:
+        """The rows as an ``(N, 6)`` float64 array; a damaged row (text or NaN where a number
+        belongs, an unknown class id, a score outside [0, 1], e.g. after editing the file by
+        hand) raises :class:`ProjectError` naming the table and row."""
+        rows = self._detection_rows(run_id, micrograph_id, min_score)
+        try:
+            data = np.array([r[1:] for r in rows], dtype=np.float64).reshape(-1, 6)
+        except (TypeError, ValueError):
+            data = None
+        n_classes = len(self._meta.class_names)
+        bad = np.ones(len(rows), bool) if data is None else (
+            ~np.isfinite(data).all(axis=1) | (data[:, 4] < 1) | (data[:, 4] > n_classes)
+            | (data[:, 4] != np.round(data[:, 4])) | (data[:, 5] < 0) | (data[:, 5] > 1))
+        for index in np.flatnonzero(bad):
+            problem = _row_problem(rows[index][1:], n_classes)
+            if problem:
+                raise ProjectError(f"damaged project {self._store.path.name}: table detections, "
+                                   f"row {rows[index][0]} (run {run_id}, micrograph "
+                                   f"{micrograph_id}): {problem}")
+        return data
 
     def _detection_rows(self, run_id: int, micrograph_id: int, min_score: float) -> list:
         with self._store.reading() as conn:
             rows = conn.execute(
-                f"SELECT {_DET_COLUMNS} FROM detections WHERE run_id = ? AND micrograph_id = ? "
-                "AND score >= ? ORDER BY score DESC, rowid",
+                f"SELECT rowid, {_DET_COLUMNS} FROM detections WHERE run_id = ? AND "
+                "micrograph_id = ? AND score >= ? ORDER BY score DESC, rowid",
                 (int(run_id), int(micrograph_id), _score(min_score))).fetchall()
             if not rows:
                 sql.get_run(conn, run_id)
@@ -162,6 +210,10 @@ class Runs:
         names = self._meta.class_names
         out = {mid: dict.fromkeys(names, 0) for mid in ids}
         for mid, class_id, n in grouped:
+            if not (isinstance(class_id, int) and 1 <= class_id <= len(names)):
+                raise ProjectError(f"damaged project {self._store.path.name}: table detections "
+                                   f"(run {run_id}, micrograph {mid}): class id {class_id!r} is "
+                                   f"not one of the project's {len(names)} classes")
             out[mid][names[class_id - 1]] = int(n)
         return out
 
@@ -195,8 +247,36 @@ class Runs:
                 f"SELECT d.micrograph_id, d.class_id, d.score FROM detections d JOIN ({latest}) "
                 "l ON l.micrograph_id = d.micrograph_id AND l.run_id = d.run_id "
                 "ORDER BY d.micrograph_id, d.score DESC", args).fetchall()
-        return ({int(k): int(v) for k, v in runs.items()},
-                np.array(rows, dtype=np.float64).reshape(-1, 3))
+        n_classes = len(self._meta.class_names)
+        try:
+            data = np.array(rows, dtype=np.float64).reshape(-1, 3)
+            bad = np.flatnonzero(~np.isfinite(data).all(axis=1) | (data[:, 1] < 1)
+                                 | (data[:, 1] > n_classes) | (data[:, 2] < 0) | (data[:, 2] > 1))
+        except (TypeError, ValueError):
+            data, bad = None, [i for i, r in enumerate(rows)
+                               if not all(isinstance(v, (int, float)) for v in r)]
+        if len(bad):
+            mid = rows[int(bad[0])][0]
+            self._checked_rows(runs[mid], mid, 0.0)   # raises, naming the row
+            raise ProjectError(f"damaged project {self._store.path.name}: table detections, "
+                               f"micrograph {mid}: unreadable class or score")
+        return {int(k): int(v) for k, v in runs.items()}, data
+
+
+def _row_problem(values: Sequence, n_classes: int) -> str:
+    """What is wrong with one detections row ``x1, y1, x2, y2, class_id, score``, or ""."""
+    names = ("x1", "y1", "x2", "y2", "class_id", "score")
+    for name, value in zip(names, values):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"{name} is {value!r}, not a number"
+        if not math.isfinite(value):
+            return f"{name} is {value!r}"
+    class_id, score = values[4], values[5]
+    if class_id != int(class_id) or not 1 <= class_id <= n_classes:
+        return f"class id {class_id!r} is not one of the project's {n_classes} classes"
+    if not 0.0 <= score <= 1.0:
+        return f"score {score!r} is outside [0, 1]"
+    return ""
 
 
 def _score(value: float) -> float:

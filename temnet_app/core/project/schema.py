@@ -17,7 +17,7 @@ from typing import Callable
 from temnet_app.core.boxes import DEFAULT_CLASS_NAMES
 from temnet_app.core.errors import ProjectError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 PROJECT_SUFFIX = ".temnet"
 APPLICATION_ID = 0x54454D4E  # "TEMN"
 APPLICATION_NAME = "TEMNet Studio"
@@ -133,8 +133,24 @@ def _add_reviews_v2(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+_RUN_OWNER_V3 = """
+ALTER TABLE runs ADD COLUMN owner_host TEXT;
+ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+ALTER TABLE runs ADD COLUMN owner_token TEXT;
+ALTER TABLE runs ADD COLUMN heartbeat TEXT;
+"""
+
+
+def _add_run_owner_v3(conn: sqlite3.Connection) -> None:
+    """Version 2 -> 3: the process (host, pid, start token) working on a running run and when
+    it last stored a micrograph, so a killed run is recognised as interrupted."""
+    for statement in _split_statements(_RUN_OWNER_V3):
+        conn.execute(statement)
+
+
 # Version n -> the function upgrading a version-n file to n + 1 inside an open transaction.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _create_v1, 1: _add_reviews_v2}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    0: _create_v1, 1: _add_reviews_v2, 2: _add_run_owner_v3}
 
 
 def _split_statements(script: str) -> list[str]:
@@ -151,11 +167,21 @@ def _split_statements(script: str) -> list[str]:
     return statements
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, read_only: bool = False, immutable: bool = False) -> sqlite3.Connection:
     """Open ``path`` in autocommit mode (transactions are explicit), foreign keys ON, a busy
-    timeout, and ``check_same_thread=False`` (the caller serialises access with a lock)."""
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                           check_same_thread=False)
+    timeout, and ``check_same_thread=False`` (the caller serialises access with a lock).
+
+    ``read_only`` opens it for reading only; ``immutable`` also tells SQLite that nobody can
+    change it (a read-only folder, where the ``-shm`` file of the write-ahead log cannot be
+    created)."""
+    if read_only:
+        flags = "mode=ro" + ("&immutable=1" if immutable else "")
+        target = f"{Path(path).absolute().as_uri()}?{flags}"
+        conn = sqlite3.connect(target, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                               check_same_thread=False)
+    else:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                               check_same_thread=False)
     try:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")

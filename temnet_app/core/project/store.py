@@ -35,8 +35,9 @@ class Events:
 class Store:
     """The connection of the project file at ``path`` and what serialises its use."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, read_only: str = "") -> None:
         self.path = path
+        self.read_only = read_only
         self.folder = path.parent
         self._conn: Optional[sqlite3.Connection] = conn
         self._lock = threading.RLock()
@@ -83,6 +84,9 @@ class Store:
         """One write transaction; events are sent after COMMIT, dropped on ROLLBACK.
         ``action`` completes "cannot ..." in error messages."""
         events = Events()
+        if self.read_only:
+            raise ProjectError(f"cannot {action}: project {self.path.name} is open read-only "
+                               f"({self.read_only})")
         with self._lock:
             conn = self._connection()
             try:

@@ -34,6 +34,7 @@ def project_summary(project: Project) -> str:
     lines.append(f"  detection runs: {len(runs)}")
     for run in runs:
         done = len(project.detected_micrograph_ids(run.id))
-        lines.append(f"    #{run.id} {run.model_id} {run.status}, {done} micrographs, "
+        status = f"{run.status} ({run.owner})" if run.owner else run.status
+        lines.append(f"    #{run.id} {run.model_id} {status}, {done} micrographs, "
                      f"{run.created}")
     return "\n".join(lines)

@@ -73,7 +73,7 @@ def test_create_close_reopen_keeps_everything(tmp_path):
         conn = proj._store._conn
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     # closing removed the write-ahead log: the project is one file again
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
 

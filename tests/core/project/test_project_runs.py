@@ -79,8 +79,8 @@ def test_manual_counts(setup):
     project.set_manual_counts(m0.id, None)
     assert project.manual_counts(m0.id) is None
     for bad, message in [({"virus": 1}, "unknown class 'virus'"),
-                         ({"mature": -1}, "whole number >= 0"),
-                         ({"mature": 2.5}, "whole number >= 0"),
+                         ({"mature": -1}, "whole number from 0"),
+                         ({"mature": 2.5}, "whole number from 0"),
                          ({"mature": 1, "Mature": 2}, "given twice")]:
         with pytest.raises(ProjectError, match=message):
             project.set_manual_counts(m1.id, bad)
