@@ -25,7 +25,9 @@ def atomic_path(target: PathLike) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    remove_stale_temporaries(target)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",
+                                    dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     os.chmod(tmp, _mode_for(target))
@@ -38,6 +40,32 @@ def atomic_path(target: PathLike) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def remove_stale_temporaries(target: PathLike) -> list[Path]:
+    """Delete temporary files left beside ``target`` by a writer that was killed (their
+    names ``.<name>.<pid>.<random>.tmp`` carry the writer's process id; files of a live
+    process are left alone). Returns what was removed."""
+    from temnet_app.core.processes import pid_alive
+
+    target = Path(target)
+    removed = []
+    prefix = f".{target.name}."
+    try:
+        candidates = [p for p in target.parent.iterdir()
+                      if p.name.startswith(prefix) and p.name.endswith(".tmp")]
+    except OSError:
+        return removed
+    for path in candidates:
+        pid_text = path.name[len(prefix):].split(".", 1)[0]
+        if not pid_text.isdigit() or pid_alive(int(pid_text)):
+            continue
+        try:
+            path.unlink()
+            removed.append(path)
+        except OSError:
+            pass
+    return removed
 
 
 def atomic_write_bytes(target: PathLike, data: bytes) -> None:

@@ -32,7 +32,7 @@ class ImportSummary:
         return text
 
 
-def _read(path: Path, scheme) -> tuple[str, dict]:
+def _read(path: Path, scheme, image_size=None) -> tuple[str, dict]:
     from temnet_app.core.annotations import read_coco_json, read_counts_csv, read_via_csv
 
     suffix = path.suffix.lower()
@@ -43,7 +43,7 @@ def _read(path: Path, scheme) -> tuple[str, dict]:
                               f"files (.csv, .json)")
     head = path.read_text(encoding="utf-8-sig", errors="replace")[:4096].lower()
     if "region_shape_attributes" in head:
-        return "boxes", read_via_csv(path, scheme)
+        return "boxes", read_via_csv(path, scheme, image_size=image_size)
     return "counts", read_counts_csv(path, scheme)
 
 
@@ -53,11 +53,18 @@ def import_annotations(project, path, experiment_id: Optional[int] = None) -> Im
     micrograph is one transaction; nothing is stored for names that do not match exactly one
     micrograph."""
     path = Path(path)
-    kind, by_name = _read(path, project.scheme)
     micrographs = project.micrographs(experiment_id)
     index: dict[str, list[int]] = {}
+    sizes: dict[str, list[tuple[int, int]]] = {}
     for m in micrographs:
         index.setdefault(m.name.lower(), []).append(m.id)
+        sizes.setdefault(m.name.lower(), []).append((m.width, m.height))
+
+    def image_size(name: str):
+        found = sizes.get(Path(name.replace("\\", "/")).name.lower(), [])
+        return found[0] if len(found) == 1 else None
+
+    kind, by_name = _read(path, project.scheme, image_size)
     summary = ImportSummary(kind)
     for name, value in by_name.items():
         found = index.get(Path(name.replace("\\", "/")).name.lower(), [])

@@ -30,7 +30,8 @@ boxes when they already were). Scores are not part of VIA; use COCO JSON to keep
 from __future__ import annotations
 
 import json
-from typing import Mapping, NamedTuple, Sequence
+import math
+from typing import Callable, Mapping, NamedTuple, Optional, Sequence
 
 from temnet_app.core.annotations.coco import read_coco_json, write_coco_json
 from temnet_app.core.annotations.counts import read_counts_csv, write_counts_csv
@@ -58,13 +59,23 @@ class _Row(NamedTuple):
     class_name: str | None
 
 
-def read_via_csv(path: PathLike, scheme: ClassScheme = DEFAULT_SCHEME) -> dict[str, list[Box]]:
+ImageSize = Callable[[str], Optional[tuple[int, int]]]
+
+
+def read_via_csv(path: PathLike, scheme: ClassScheme = DEFAULT_SCHEME,
+                 image_size: Optional[ImageSize] = None) -> dict[str, list[Box]]:
     """Boxes per image file name (as written in the CSV), in file order.
 
     Images listed without regions map to ``[]``. Class names are matched to ``scheme``
     ignoring letter case. Raises AnnotationError naming the file and line for malformed input.
+
+    Boxes are kept inside their image: a box reaching past an edge is clipped to it; a box
+    wholly outside is refused with file and line. Without ``image_size`` only the top and left
+    edges (0) are known; ``image_size(file name)`` gives ``(width, height)`` in pixels (or None
+    when the image is unknown) so that the right and bottom edges are checked too.
     """
     out: dict[str, list[Box]] = {}
+    sizes: dict[str, Optional[tuple[int, int]]] = {}
     for row in _via_rows(path):
         boxes = out.setdefault(row.filename, [])
         if row.xyxy is None:
@@ -74,8 +85,25 @@ def read_via_csv(path: PathLike, scheme: ClassScheme = DEFAULT_SCHEME) -> dict[s
         except ValueError:
             raise AnnotationError(f"{where(path, row.line)}: unknown class {row.class_name!r} "
                                   f"(known classes: {', '.join(scheme.names)})") from None
-        boxes.append(Box(*row.xyxy, class_id))
+        if image_size is not None and row.filename not in sizes:
+            sizes[row.filename] = image_size(row.filename)
+        xyxy = fit_to_image(row.xyxy, sizes.get(row.filename), f"{where(path, row.line)}: "
+                            f"the box of {row.filename}")
+        boxes.append(Box(*xyxy, class_id))
     return out
+
+
+def fit_to_image(xyxy, size: Optional[tuple[int, int]], what: str
+                 ) -> tuple[float, float, float, float]:
+    """``xyxy`` clipped to the image (``size`` = width, height; None: only x, y >= 0);
+    AnnotationError starting with ``what`` when no part of the box is inside."""
+    x1, y1, x2, y2 = (float(v) for v in xyxy)
+    width, height = size if size is not None else (math.inf, math.inf)
+    if x2 <= 0 or y2 <= 0 or x1 >= width or y1 >= height:
+        extent = f" ({width} x {height} px)" if size is not None else ""
+        raise AnnotationError(f"{what} ({x1:g}, {y1:g}, {x2:g}, {y2:g}) lies wholly outside "
+                              f"the image{extent}")
+    return max(0.0, x1), max(0.0, y1), min(width, x2), min(height, y2)
 
 
 def via_class_names(path: PathLike) -> list[str]:

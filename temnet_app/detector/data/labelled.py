@@ -155,11 +155,20 @@ def _split_hint(relative: Path) -> Optional[str]:
 
 def _read_annotated_folder(root: Path, here: Path, csv: Path, scheme: ClassScheme,
                            missing: str) -> list[LabelledMicrograph]:
-    by_file = read_via_csv(csv, scheme)
     images = sorted(p for p in here.iterdir()
                     if p.is_file() and not p.name.startswith(".") and is_micrograph_file(p))
+    single_image = _single_image_csv(csv, images)
+
+    def image_size(name: str):
+        image = single_image or _match_image(name, images)
+        if image is None:
+            return None
+        info = read_info(image)
+        return info.width, info.height
+
+    by_file = read_via_csv(csv, scheme, image_size=image_size)
     boxes_for: dict[Path, list[Box]] = {}
-    single = _single_image_csv(csv, images)
+    single = single_image
     if single is not None:
         boxes_for[single] = [b for boxes in by_file.values() for b in boxes]
     else:

@@ -38,6 +38,16 @@ def _tuple(values, kind=float) -> tuple:
     return tuple(kind(v) for v in values)
 
 
+# Upper bounds: far above any sensible model, low enough that a damaged or hostile model card
+# cannot ask for a 3,200,000-px input or 10^9-px windows (which would find nothing, slowly).
+_UPPER_BOUNDS = {"net_input": 4096, "window": 16384, "batch_size": 256, "fpn_channels": 2048,
+                 "rpn_channels": 2048, "anchor_stride": 64, "pre_nms_top_k": 100_000,
+                 "post_nms_rois": 20_000, "train_post_nms_rois": 20_000,
+                 "rpn_train_anchors": 100_000, "train_rois": 20_000, "max_gt_boxes": 10_000,
+                 "roi_pool_size": 64, "roi_samples": 8, "max_detections": 10_000,
+                 "norm_groups": 64}
+
+
 @dataclass(frozen=True)
 class DetectorConfig:
     """All detector settings; lengths are network-input pixels unless named otherwise."""
@@ -157,6 +167,9 @@ class DetectorConfig:
                      "roi_samples", "max_detections", "window", "batch_size"):
             if getattr(self, name) < 1:
                 fail(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name, most in _UPPER_BOUNDS.items():
+            if getattr(self, name) > most:
+                fail(f"{name} must be at most {most:,}, got {getattr(self, name):,}")
         if self.backbone == "temnet-gn" and (8 % self.norm_groups or 64 % self.norm_groups):
             fail(f"norm_groups must divide the TEMNet filter counts (8..64): {self.norm_groups}")
         if self.head_units is not None and self.head_units < 1:
@@ -195,8 +208,9 @@ class DetectorConfig:
             fail("roi_canonical_size must be positive and roi_canonical_level in 2..8")
         if not 0 <= self.window_overlap < self.window:
             fail(f"window_overlap must be in [0, window): {self.window_overlap}, {self.window}")
-        if not self.train_magnification > 0:
-            fail(f"train_magnification must be positive, got {self.train_magnification}")
+        if not 1000.0 <= self.train_magnification <= 1_000_000.0:
+            fail(f"train_magnification must be in 1,000-1,000,000, got "
+                 f"{self.train_magnification}")
         if self.tiling_mode not in TILING_MODES:
             fail(f"tiling_mode must be 'tiled' or 'whole', got {self.tiling_mode!r}")
 
