@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from temnet_app.gui.app import display_problem, log_path, report_exception
 
@@ -151,3 +151,23 @@ def test_missing_x11_library_is_named_in_one_line(monkeypatch):
     assert problem.startswith("cannot use the X11 display: the system library "
                               "libxcb-icccm.so.4 is missing")
     assert "\n" not in problem
+
+
+def test_a_project_in_a_read_only_folder_opens_read_only(make_window, qtbot, demo_project):
+    """The title and the status bar say so; moving the slider saves nothing (and raises no
+    error dialog); the project file is unchanged."""
+    from read_only_folder import read_only
+
+    before = demo_project.read_bytes()
+    with read_only(demo_project.parent):
+        window = make_window()
+        assert window.projects.open_path(demo_project)
+        assert "(read-only)" in window.windowTitle()
+        assert "read-only" in window.status.currentMessage()
+        window.session.set_threshold(0.8)
+        window.session._save_threshold()
+        qtbot.wait(200)
+        assert not [w for w in QApplication.topLevelWidgets()
+                    if isinstance(w, QMessageBox) and w.isVisible()]
+        window.session.close()
+    assert demo_project.read_bytes() == before
