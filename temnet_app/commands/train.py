@@ -38,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init", type=Path, default=None, metavar="MODEL_DIR",
                         help="start from this model's weights (fine-tuning); its configuration "
                              "and classes are used")
-    parser.add_argument("--epochs", type=whole_number(1, 100_000), default=20, help="epochs in all (default 20)")
+    parser.add_argument("--epochs", type=whole_number(1, 100_000), default=20,
+                        help="epochs in all (default 20)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the interrupted (or finished, with more --epochs) run "
                              "in --out")

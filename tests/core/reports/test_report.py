@@ -16,8 +16,8 @@ from temnet_app.core.analysis import (MicrographInput, StatisticsInput, compute_
 from temnet_app.core.boxes import DEFAULT_SCHEME, Box, Detection
 from temnet_app.core.csv_files import escape_cell, escape_text_cells
 from temnet_app.core.project import Project
-from temnet_app.core.reports.export import (counts_table, detections_table, summary_table, write_csv,
-                                            write_csv_reports, write_report)
+from temnet_app.core.reports.export import (counts_table, detections_table, summary_table,
+                                            write_csv, write_csv_reports, write_report)
 from temnet_app.core.reports.pdf import write_pdf_report
 
 EVIL = "=cmd|' /C calc'!A0.tif"  # the classic payload; "/" cannot be in a POSIX file name,
