@@ -35,7 +35,7 @@ def _command_modules() -> dict:
         if info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{package.__name__}.{info.name}")
-        modules[info.name.replace("_", "-")] = module
+        modules[getattr(module, "NAME", info.name.replace("_", "-"))] = module
     return modules
 
 
