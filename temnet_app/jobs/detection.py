@@ -60,7 +60,7 @@ def _finish_quietly(project, run_id: int, status: str) -> None:
 
 def run_detection(project, micrographs: Sequence, detector, progress: Optional[ProgressFn] = None,
                   cancel: Optional[CancelToken] = None,
-                  skip_done_run: Optional[int] = None) -> RunSummary:
+                  skip_done_run: Optional[int] = None, overlap: bool = True) -> RunSummary:
     """Detect virions on ``micrographs`` of ``project`` and store them in a detection run.
 
     Each micrograph is read, passed to ``detector.detect`` at its own magnification
@@ -70,12 +70,18 @@ def run_detection(project, micrographs: Sequence, detector, progress: Optional[P
     resumed: no new run is started, micrographs already stored in it are skipped, and the
     rest are stored in it (the run must come from the same model).
 
+    With ``overlap`` (the default) the next two micrographs are read and decoded in a
+    background thread while the current one is in the network, and detections are committed
+    by another thread (at most two waiting); the stored detections are exactly those of the
+    serial path (``overlap=False``), and a cancel still commits every finished micrograph.
+
     Final status: "complete" after the whole list (even with skipped micrographs, unless every
     one was skipped: then "failed"); "cancelled" when ``cancel`` fires (a cancel is NOT
     re-raised: the summary says what was done; Ctrl-C, a ``KeyboardInterrupt``, marks the run
     cancelled and is re-raised); "failed" on any other error, which is re-raised.
     """
     from temnet_app.core.micrographs import read_micrograph
+    from temnet_app.jobs.pipeline import reader_for, writer_for
     from temnet_app.jobs.prediction import check_plan
 
     progress = progress or no_progress
@@ -93,36 +99,47 @@ def run_detection(project, micrographs: Sequence, detector, progress: Optional[P
         done_before = set(project.detected_micrograph_ids(run.id))
     processed: list[int] = []
     skipped: list[SkippedMicrograph] = []
-    already: list[int] = []
+    already = [m.id for m in micrographs if m.id in done_before]
+    todo = [(i, m) for i, m in enumerate(micrographs) if m.id not in done_before]
     n_detections = 0
     n = max(1, len(micrographs))
     status = "complete"
+
+    def load(entry):
+        m = entry[1]
+        magnification = project.magnification(m)
+        check_plan(detector, m.width, m.height, magnification)
+        return read_micrograph(project.image_path(m)).pixels, magnification
+
+    def store(result):
+        micrograph_id, detections = result
+        project.store_detections(run.id, micrograph_id, detections)
+
+    depth = 2 if overlap else 0
     try:
-        for i, m in enumerate(micrographs):
-            check_cancel(cancel)
-            if m.id in done_before:
-                already.append(m.id)
-                continue
-            label = f"{m.name} ({i + 1}/{len(micrographs)})"
-            sub = named_progress(scaled(progress, i / n, (i + 1) / n), label)
-            sub(0.0, "reading")
-            try:
-                check_plan(detector, m.width, m.height, project.magnification(m))
-                image = read_micrograph(project.image_path(m)).pixels
-            except (MicrographError, ProjectError, OSError) as error:
-                skipped.append(SkippedMicrograph(m.id, m.name, str(error)))
-                continue
-            try:
-                detections = detector.detect(image, magnification=project.magnification(m),
-                                             progress=sub, cancel=cancel)
-            except MicrographError as error:   # e.g. too large to analyse at its scale
-                skipped.append(SkippedMicrograph(m.id, m.name, str(error)))
-                continue
-            finally:
-                del image
-            project.store_detections(run.id, m.id, detections)
-            processed.append(m.id)
-            n_detections += len(detections)
+        with reader_for(todo, load, depth) as reader, writer_for(store, depth) as writer:
+            for (i, m), loaded, error in reader:
+                check_cancel(cancel)
+                if isinstance(error, (MicrographError, ProjectError, OSError)):
+                    skipped.append(SkippedMicrograph(m.id, m.name, str(error)))
+                    continue
+                if error is not None:
+                    raise error
+                image, magnification = loaded
+                sub = named_progress(scaled(progress, i / n, (i + 1) / n),
+                                     f"{m.name} ({i + 1}/{len(micrographs)})")
+                sub(0.0, "detecting")
+                try:
+                    detections = detector.detect(image, magnification=magnification,
+                                                 progress=sub, cancel=cancel)
+                except MicrographError as error:   # e.g. too large to analyse at its scale
+                    skipped.append(SkippedMicrograph(m.id, m.name, str(error)))
+                    continue
+                finally:
+                    del image, loaded
+                writer.put((m.id, detections))
+                processed.append(m.id)
+                n_detections += len(detections)
         if skipped and not processed and not already:
             status = "failed"
     except Cancelled:
