@@ -23,6 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "repeat for several")
     parser.add_argument("--resume", type=whole_number(1), default=None, metavar="RUN",
                         help="continue detection run RUN, skipping micrographs it already holds")
+    cluster = parser.add_mutually_exclusive_group()
+    cluster.add_argument("--workers", type=whole_number(1, 512), default=None, metavar="N",
+                         help="detect on a local Dask cluster of N worker processes (needs "
+                              "the cluster extra)")
+    cluster.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                         help="detect on an existing Dask cluster, e.g. tcp://host:8786 "
+                              "(workers must see the micrographs' folders, or get the bytes)")
     add_mode_argument(parser)
 
 
@@ -58,16 +65,19 @@ def run(args: argparse.Namespace) -> int:
             if earlier.status == "running" and earlier.owner:
                 raise ProjectError(f"run #{earlier.id} is being run by {earlier.owner}; wait "
                                    f"for it to finish or cancel it there")
-        resolve_model_dir(args.model)
-        detector = load_detector(args.model, args.mode)
-        print(f"model {detector.model_id} on {detector.device}; {len(micrographs)} "
-              f"micrograph(s) in {where}", file=sys.stderr)
-        bar = TextProgress()
-        try:
-            summary = run_detection(project, micrographs, detector, progress=bar,
-                                    skip_done_run=args.resume)
-        finally:
-            bar.close()
+        model_dir = resolve_model_dir(args.model)
+        if args.workers or args.scheduler:
+            summary = _on_cluster(args, project, micrographs, model_dir, where)
+        else:
+            detector = load_detector(model_dir, args.mode)
+            print(f"model {detector.model_id} on {detector.device}; {len(micrographs)} "
+                  f"micrograph(s) in {where}", file=sys.stderr)
+            bar = TextProgress()
+            try:
+                summary = run_detection(project, micrographs, detector, progress=bar,
+                                        skip_done_run=args.resume)
+            finally:
+                bar.close()
     for item in summary.skipped:
         print(f"skipped {item.name}: {item.reason}", file=sys.stderr)
     print(f"run #{summary.run_id} {summary.status}: {len(summary.processed)} micrograph(s) "
@@ -76,6 +86,29 @@ def run(args: argparse.Namespace) -> int:
     if summary.status == "failed":
         return 2
     return 1 if summary.skipped else 0
+
+
+def _on_cluster(args, project, micrographs, model_dir, where):
+    """Detection by Dask workers (TensorFlow loads on them, not here)."""
+    from temnet_app.commands._common import TextProgress
+    from temnet_app.jobs.cluster import open_client, run_detection_on_cluster
+
+    client, cluster = open_client(args.workers, args.scheduler)
+    try:
+        n = len(client.scheduler_info().get("workers", {}))
+        print(f"Dask cluster {client.scheduler.address} with {n} worker(s); "
+              f"{len(micrographs)} micrograph(s) in {where}", file=sys.stderr)
+        bar = TextProgress()
+        try:
+            return run_detection_on_cluster(project, micrographs, client, model_dir,
+                                            args.mode, progress=bar,
+                                            skip_done_run=args.resume)
+        finally:
+            bar.close()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def pick_micrographs(project, micrographs, wanted):
