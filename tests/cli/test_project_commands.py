@@ -103,8 +103,13 @@ def test_the_whole_chain_as_real_processes(tmp_path):
     assert temnet("import", path, counts).returncode == 0
     detect = temnet("detect", path)
     assert detect.returncode == 0 and "run #1 complete: 2 micrograph(s)" in detect.stdout
+    on_cluster = temnet("detect", path, "--workers", "1")      # a local Dask cluster
+    assert on_cluster.returncode == 0, on_cluster.stderr
+    assert "Dask cluster" in on_cluster.stderr and "run #2 complete: 2 micrograph(s)" in \
+        on_cluster.stdout
     report = temnet("report", path, "--out", tmp_path / "r", "--no-thumbnails")
     assert report.returncode == 0, report.stderr
     assert (tmp_path / "r" / "s_report.pdf").is_file()
     info = temnet("info", path)
     assert "#1 temnet-gn-synthetic@1 complete, 2 micrographs" in info.stdout
+    assert "#2 temnet-gn-synthetic@1 complete, 2 micrographs" in info.stdout
