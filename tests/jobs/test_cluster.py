@@ -99,3 +99,22 @@ def test_cancel_ends_cleanly_and_keeps_what_was_stored(project, cluster_client):
     assert resumed.status == "complete" and len(resumed.already_done) == len(summary.processed)
     assert project.detected_micrograph_ids(summary.run_id) == {m.id for m in
                                                                project.micrographs()}
+
+
+def test_a_worker_that_cannot_see_the_file_asks_for_its_bytes(tmp_path):
+    """What a worker does (run here in-process): a path it cannot see gives NEED_BYTES; the
+    bytes give the same detections as the file."""
+    from temnet_app.jobs.cluster import NEED_BYTES, detect_on_worker
+
+    image = tmp_path / "m.tif"
+    tifffile.imwrite(image, np.random.default_rng(1).integers(60, 190, (700, 900), np.uint8))
+    model = str(resolve_model_dir(None).resolve())
+    args = (30000.0, 900, 700, model, "whole")
+    assert detect_on_worker(7, str(tmp_path / "elsewhere" / "m.tif"), None, *args) == \
+        (7, None, NEED_BYTES)
+    _, from_file, reason = detect_on_worker(7, str(image), None, *args)
+    _, from_bytes, _ = detect_on_worker(7, "/not/here/m.tif", image.read_bytes(), *args)
+    assert reason == "" and len(from_file) > 0
+    np.testing.assert_array_equal(from_file, from_bytes)
+    bad = detect_on_worker(8, "/not/here/x.tif", b"not an image", *args)
+    assert bad[1] is None and "not a TIFF, PNG or JPEG" in bad[2]
