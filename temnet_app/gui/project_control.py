@@ -58,8 +58,8 @@ class ProjectControl(QObject):
         self.opened.emit(path)
         project = self.session.project
         if project is not None and project.read_only:
-            self.message.emit(f"Opened {path} read-only: {project.read_only}; results can be "
-                              f"viewed and exported, not changed")
+            self.message.emit(f"Opened {path.name} read-only (the file or its folder cannot "
+                              f"be written): view and export only")
         else:
             self.message.emit(f"Opened {path}")
         return True
