@@ -27,7 +27,7 @@ INFO_JSON = "predict_info.json"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH",
-                        help="micrograph files (TIFF, PNG, JPEG) or folders of them")
+                        help="micrograph files (TIFF, PNG, JPEG, MRC) or folders of them")
     parser.add_argument("--out", type=Path, required=True, help="folder for the CSV results")
     parser.add_argument("--model", type=Path, default=None,
                         help="model folder; default: the shipped models/temnet-gn-synthetic")

@@ -139,7 +139,8 @@ class ProjectControl(QObject):
                        "first (or create one with Project > New experiment).")
             return
         files, _ = QFileDialog.getOpenFileNames(
-            self.window, "Add micrographs", "", "Micrographs (*.tif *.tiff *.png *.jpg *.jpeg)")
+            self.window, "Add micrographs", "",
+            "Micrographs (*.tif *.tiff *.png *.jpg *.jpeg *.mrc)")
         if files:
             self.add_paths([Path(f) for f in files], experiment_id)
 

@@ -70,7 +70,7 @@ def _add_files(project, files: list[Path], experiment_id: Optional[int], progres
             summary.skipped.append((path, "file not found"))
             continue
         if not is_micrograph_file(path):
-            summary.skipped.append((path, "not a micrograph image file (TIFF, PNG, JPEG)"))
+            summary.skipped.append((path, "not a micrograph image file (TIFF, PNG, JPEG, MRC)"))
             continue
         try:
             summary.added.append(project.add_micrograph(experiment_id, path))

@@ -81,7 +81,8 @@ def expand_paths(paths: Iterable[Any], skipped: Optional[list] = None) -> list[P
                 elif entry.is_file() and is_micrograph_file(entry):
                     found.append(entry)
             if not found:
-                raise MicrographError(f"no micrograph files (TIFF, PNG, JPEG) in folder {path}")
+                raise MicrographError(f"no micrograph files (TIFF, PNG, JPEG, MRC) in folder "
+                                      f"{path}")
             out.extend(found)
         elif path.exists():
             out.append(path)

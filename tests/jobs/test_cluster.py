@@ -117,4 +117,4 @@ def test_a_worker_that_cannot_see_the_file_asks_for_its_bytes(tmp_path):
     assert reason == "" and len(from_file) > 0
     np.testing.assert_array_equal(from_file, from_bytes)
     bad = detect_on_worker(8, "/not/here/x.tif", b"not an image", *args)
-    assert bad[1] is None and "not a TIFF, PNG or JPEG" in bad[2]
+    assert bad[1] is None and "not a TIFF, PNG, JPEG or MRC" in bad[2]

@@ -64,7 +64,7 @@ def _write(kind, folder):
         return p, "holds text"
     if kind == "random_bytes":
         p.write_bytes(bytes(np.random.default_rng(1).integers(0, 256, 5000, dtype=np.uint8)))
-        return p, "not a TIFF, PNG or JPEG"
+        return p, "not a TIFF, PNG, JPEG or MRC"
     if kind == "truncated_tiff":
         tifffile.imwrite(p, _grey())
         p.write_bytes(p.read_bytes()[:4000])
@@ -151,7 +151,7 @@ def test_bad_files_beside_good_ones_are_skipped_and_the_rest_written(tmp_path, c
 
 
 @pytest.mark.parametrize("values", ["nan_float", "inf_float", "uint16", "int32",
-                                    "rgb", "rgba_png", "minisblack_float64"])
+                                    "rgb", "rgba_png", "minisblack_float64", "mrc_float"])
 def test_odd_but_valid_pixels_are_analysed(values, tmp_path, capsys):
     rng = np.random.default_rng(2)
     path = tmp_path / "odd.tif"
@@ -170,6 +170,13 @@ def test_odd_but_valid_pixels_are_analysed(values, tmp_path, capsys):
         data = rng.integers(0, 255, (300, 400, 3)).astype(np.uint8)
     elif values == "minisblack_float64":
         data = rng.normal(0, 1e300, (300, 400))
+    elif values == "mrc_float":
+        import mrcfile
+
+        path, data = tmp_path / "odd.mrc", None
+        with mrcfile.new(path) as mrc:
+            mrc.set_data(rng.normal(0, 1, (300, 400)).astype(np.float32))
+            mrc.voxel_size = 5.61
     else:
         from PIL import Image
 

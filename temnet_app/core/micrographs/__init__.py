@@ -1,4 +1,4 @@
-"""Micrograph files: decoding (TIFF, PNG, JPEG), grey and 8-bit stretch, info band, scale."""
+"""Micrograph files: decoding (TIFF, PNG, JPEG, MRC), grey and 8-bit stretch, info band, scale."""
 
 from temnet_app.core.micrographs.reader import (DEFAULT_MAX_PIXELS, SUPPORTED_SUFFIXES,
                                                 LoadedMicrograph, MicrographInfo,

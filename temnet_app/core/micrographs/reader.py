@@ -1,4 +1,4 @@
-"""Open a micrograph file: TIFF, PNG or JPEG -> 2-D uint8 pixels + what the file says.
+"""Open a micrograph file: TIFF, PNG, JPEG or MRC -> 2-D uint8 pixels + what the file says.
 
 Every part of the app opens images through :func:`read_micrograph`. It
 
@@ -30,6 +30,7 @@ from temnet_app.core import units
 from temnet_app.core.errors import MicrographError
 from temnet_app.core.micrographs.info_band import detect_info_band
 from temnet_app.core.micrographs.intensity import to_uint8
+from temnet_app.core.micrographs.mrc import MRC_MAGIC_OFFSET, looks_like_mrc
 from temnet_app.core.micrographs.source import DEFAULT_MAX_PIXELS, MIN_SIDE, SourceImage, fail
 
 __all__ = ["DEFAULT_MAX_PIXELS", "SUPPORTED_SUFFIXES", "LoadedMicrograph", "MicrographInfo",
@@ -37,8 +38,8 @@ __all__ = ["DEFAULT_MAX_PIXELS", "SUPPORTED_SUFFIXES", "LoadedMicrograph", "Micr
 
 PathLike = Union[str, os.PathLike]
 
-SUPPORTED_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
-_FORMAT_NAMES = "TIFF (.tif, .tiff), PNG (.png) or JPEG (.jpg, .jpeg)"
+SUPPORTED_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".mrc")
+_FORMAT_NAMES = "TIFF (.tif, .tiff), PNG (.png), JPEG (.jpg, .jpeg) or MRC (.mrc)"
 _MAGIC = ((b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"II+\x00", "tiff"),
           (b"MM\x00+", "tiff"), (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"))
 
@@ -100,15 +101,17 @@ def _sniff(path: Path) -> str:
         if path.stat().st_size == 0:
             raise fail(path, "the file is empty (0 bytes)")
         with open(path, "rb") as handle:
-            head = handle.read(16)
+            head = handle.read(MRC_MAGIC_OFFSET + 4)
     except OSError as exc:
         raise fail(path, exc.strerror or str(exc)) from exc
     for magic, fmt in _MAGIC:
         if head.startswith(magic):
             return fmt
-    looks_like_text = all(b in b"\t\n\r" or 32 <= b < 127 for b in head)
+    if looks_like_mrc(head):
+        return "mrc"
+    looks_like_text = all(b in b"\t\n\r" or 32 <= b < 127 for b in head[:16])
     what = "it holds text" if looks_like_text else "its content is not a known image format"
-    raise fail(path, f"not a TIFF, PNG or JPEG image ({what}) despite the "
+    raise fail(path, f"not a TIFF, PNG, JPEG or MRC image ({what}) despite the "
                      f"{path.suffix!r} suffix")
 
 
@@ -118,6 +121,9 @@ def _read_source(path: PathLike, header_only: bool, max_pixels: int) -> SourceIm
     if fmt == "tiff":
         from temnet_app.core.micrographs.tiff import read_tiff
         return read_tiff(path, header_only=header_only, max_pixels=max_pixels)
+    if fmt == "mrc":
+        from temnet_app.core.micrographs.mrc import read_mrc
+        return read_mrc(path, header_only=header_only, max_pixels=max_pixels)
     from temnet_app.core.micrographs.pillow import read_pillow
     return read_pillow(path, fmt, header_only=header_only, max_pixels=max_pixels)
 

@@ -283,7 +283,7 @@ def test_read_info_png_and_jpeg(tmp_path):
 
 
 def test_supported_suffixes_and_file_filter():
-    assert set(SUPPORTED_SUFFIXES) == {".tif", ".tiff", ".png", ".jpg", ".jpeg"}
+    assert set(SUPPORTED_SUFFIXES) == {".tif", ".tiff", ".png", ".jpg", ".jpeg", ".mrc"}
     assert all(s == s.lower() for s in SUPPORTED_SUFFIXES)
     for name in ["a.tif", "B.TIFF", "c.Png", "d.jpg", "e.JPEG", "dir/x.tif"]:
         assert is_micrograph_file(name), name
