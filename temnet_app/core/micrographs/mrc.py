@@ -51,8 +51,8 @@ def read_mrc(path: Path, *, header_only: bool, max_pixels: int) -> SourceImage:
                                      shape=(ny, nx), height=ny, width=nx, page_count=1,
                                      magnification=magnification, pixel_size_nm=size_nm)
                 if not header_only:
-                    # MRC rows run bottom-up in most viewers' convention; keep the file's
-                    # order, as Fiji and mrcfile do, so boxes match what the lab sees there.
+                    # rows in the file's order (as mrcfile gives them); some viewers show
+                    # MRC images flipped vertically, which boxes exported from here will not be
                     source.grey = np.array(mrc.data)
                 return source
     except MemoryError:
