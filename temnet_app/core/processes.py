@@ -35,6 +35,11 @@ def current_owner() -> tuple[str, int, str]:
     return host_name(), pid, start_token(pid)
 
 
+def describe_owner(host: str, pid: int) -> str:
+    """How an owner is shown (and compared): "process 1234 on lab-pc"."""
+    return f"process {pid} on {host}"
+
+
 def pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False

@@ -41,6 +41,7 @@ WEIGHTS_FILE = "weights.weights.h5"
 # rescaled image: measured ~115 bytes per network-scale pixel (a 4000x2620 micrograph at
 # 30,000x is 2.6 M px and adds ~310 MB). Above this many pixels (~1.4 GB) the micrograph is
 # run in tiled windows instead, whose memory does not grow with the image.
+WHOLE_BYTES_PER_NET_PIXEL = 115
 WHOLE_MAX_NET_PIXELS = 12_000_000
 # Tiled windows cost ~30 ms each on 2 CPU cores; more than this (over 10 minutes for one
 # micrograph) means the scale is wrong (e.g. a 1,000x label on a 30,000x image): refuse.
@@ -249,7 +250,8 @@ class Detector:
             if net_pixels > WHOLE_MAX_NET_PIXELS:
                 chosen = "tiled"
                 note = (f"whole-micrograph inference at {magnification:,.0f}x would need "
-                        f"~{net_pixels * 115 / 1e9:.1f} GB; running in tiled windows")
+                        f"~{net_pixels * WHOLE_BYTES_PER_NET_PIXEL / 1e9:.1f} GB; running in tiled "
+                        f"windows")
         if chosen == "tiled":
             side, overlap = self._window_side(magnification)
             n_windows = tiling.count_windows(width, height, side, overlap)

@@ -25,7 +25,8 @@ import numpy as np
 from temnet_app.core.boxes import detections_from_arrays
 from temnet_app.core.errors import Cancelled, MicrographError, ProjectError, TemnetError
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress
-from temnet_app.jobs.detection import RunSummary, SkippedMicrograph, _finish_quietly
+from temnet_app.jobs.detection import (RunSummary, SkippedMicrograph, _finish_quietly,
+                                       begin_run, end_run)
 
 ALLOWED_FAILURES = 1        # a micrograph may take down one worker; the second time it is skipped
 NEED_BYTES = "file not visible on the worker"
@@ -119,16 +120,8 @@ def run_detection_on_cluster(project, micrographs: Sequence, client, model_dir: 
     model_dir = str(Path(model_dir).resolve())
     progress(0.0, "loading the model on the workers")
     info = client.submit(worker_settings, model_dir, mode, pure=False).result()
-    done_before: set[int] = set()
-    if skip_done_run is None:
-        run = project.start_run(info["model_id"], info["settings"], info["score_floor"])
-    else:
-        run = project.run(skip_done_run)
-        if run.model_id != info["model_id"]:
-            raise ProjectError(f"run #{run.id} was made with model {run.model_id}, not "
-                               f"{info['model_id']}; start a new run instead of resuming")
-        project.claim_run(run.id)
-        done_before = set(project.detected_micrograph_ids(run.id))
+    run, done_before = begin_run(project, info["model_id"], info["settings"],
+                                 info["score_floor"], skip_done_run)
     already = [m.id for m in micrographs if m.id in done_before]
     todo = {m.id: m for m in micrographs if m.id not in done_before}
     processed: list[int] = []
@@ -191,14 +184,8 @@ def run_detection_on_cluster(project, micrographs: Sequence, client, model_dir: 
         raise
     finally:
         client.cancel([f for f in futures if not f.done()])
-    project.finish_run(run.id, status)
-    reached = 1.0 if status != "cancelled" else (len(processed) + len(skipped) + len(already)) / n
-    progress(reached, f"detection {status}: {len(processed)} micrograph(s), "
-                      f"{n_detections} detections")
-    return RunSummary(run_id=run.id, model_id=info["model_id"], status=status,
-                      total=len(micrographs), processed=tuple(processed),
-                      skipped=tuple(skipped), already_done=tuple(already),
-                      n_detections=n_detections, seconds=time.perf_counter() - started)
+    return end_run(project, run, status, micrographs, processed, skipped, already,
+                   n_detections, started, progress)
 
 
 def _micrograph_of(key: str) -> int:

@@ -87,16 +87,8 @@ def run_detection(project, micrographs: Sequence, detector, progress: Optional[P
     progress = progress or no_progress
     started = time.perf_counter()
     micrographs = list(micrographs)
-    done_before: set[int] = set()
-    if skip_done_run is None:
-        run = project.start_run(detector.model_id, detector.settings(), detector.score_floor)
-    else:
-        run = project.run(skip_done_run)
-        if run.model_id != detector.model_id:
-            raise ProjectError(f"run #{run.id} was made with model {run.model_id}, not "
-                               f"{detector.model_id}; start a new run instead of resuming")
-        project.claim_run(run.id)      # refused while another process is running it
-        done_before = set(project.detected_micrograph_ids(run.id))
+    run, done_before = begin_run(project, detector.model_id, detector.settings(),
+                                 detector.score_floor, skip_done_run)
     processed: list[int] = []
     skipped: list[SkippedMicrograph] = []
     already = [m.id for m in micrographs if m.id in done_before]
@@ -150,16 +142,37 @@ def run_detection(project, micrographs: Sequence, detector, progress: Optional[P
     except BaseException:
         _finish_quietly(project, run.id, "failed")
         raise
+    return end_run(project, run, status, micrographs, processed, skipped, already,
+                   n_detections, started, progress)
+
+
+def begin_run(project, model_id: str, settings: dict, score_floor: float,
+              skip_done_run: Optional[int]):
+    """``(run, ids already stored)``: a new run, or run ``skip_done_run`` claimed for this
+    process (same model required; refused while another live process runs it)."""
+    if skip_done_run is None:
+        return project.start_run(model_id, settings, score_floor), set()
+    run = project.run(skip_done_run)
+    if run.model_id != model_id:
+        raise ProjectError(f"run #{run.id} was made with model {run.model_id}, not "
+                           f"{model_id}; start a new run instead of resuming")
+    project.claim_run(run.id)
+    return run, set(project.detected_micrograph_ids(run.id))
+
+
+def end_run(project, run, status: str, micrographs: Sequence, processed: list,
+            skipped: list, already: list, n_detections: int, started: float,
+            progress: ProgressFn) -> RunSummary:
+    """Record the run's final ``status``, report it, and summarise what was done."""
     project.finish_run(run.id, status)
+    n = max(1, len(micrographs))
     reached = 1.0 if status != "cancelled" else (len(processed) + len(skipped) + len(already)) / n
     progress(reached, f"detection {status}: {len(processed)} micrograph(s), "
                       f"{n_detections} detections")
-    return RunSummary(run_id=run.id, model_id=detector.model_id, status=status,
+    return RunSummary(run_id=run.id, model_id=run.model_id, status=status,
                       total=len(micrographs), processed=tuple(processed),
                       skipped=tuple(skipped), already_done=tuple(already),
                       n_detections=n_detections, seconds=time.perf_counter() - started)
-
-
 
 
 def detect_in_project(project, micrograph_ids: Sequence[int], model=None,

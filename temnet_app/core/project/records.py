@@ -93,7 +93,7 @@ class DetectionRun:
 
     @classmethod
     def from_row(cls, row: tuple) -> "DetectionRun":
-        from temnet_app.core.processes import owner_alive
+        from temnet_app.core.processes import describe_owner, owner_alive
 
         run_id = int(row[0])
         try:
@@ -108,7 +108,7 @@ class DetectionRun:
         if status == "running":
             host, pid, token, heartbeat = row[7:11]
             if owner_alive(host, pid, token, heartbeat):
-                owner = f"process {pid} on {host}"
+                owner = describe_owner(host, pid)
             else:
                 status = INTERRUPTED
         return cls(run_id, row[1], settings, score_floor, row[4], status, row[6], owner)

@@ -14,7 +14,7 @@ import numpy as np
 
 from temnet_app.core.boxes import Detection
 from temnet_app.core.errors import ProjectError
-from temnet_app.core.processes import current_owner
+from temnet_app.core.processes import current_owner, describe_owner
 from temnet_app.core.project import sql
 from temnet_app.core.project.meta import Meta
 from temnet_app.core.project.records import RUN_STATUSES, DetectionRun, utc_now
@@ -104,8 +104,7 @@ class Runs:
         host, pid, token = current_owner()
         with self._store.writing("resume the detection run") as (conn, events):
             run = sql.get_run(conn, run_id)
-            if run.status == "running" and run.owner and \
-                    run.owner != f"process {pid} on {host}":
+            if run.status == "running" and run.owner and run.owner != describe_owner(host, pid):
                 raise ProjectError(f"run #{run.id} is being run by {run.owner}; wait for it "
                                    f"to finish or cancel it there")
             conn.execute("UPDATE runs SET status = 'running', finished = NULL, owner_host = ?, "
@@ -127,11 +126,11 @@ class Runs:
         """The newest complete run with detections stored; when no run is complete, the newest
         run with detections of any status (running, interrupted, cancelled, failed)."""
         with self._store.reading() as conn:
-            rows = conn.execute(
+            row = conn.execute(
                 f"SELECT {DetectionRun.COLUMNS} FROM runs r WHERE EXISTS (SELECT 1 FROM "
                 "run_micrographs rm WHERE rm.run_id = r.id) ORDER BY status = 'complete' DESC, "
-                "id DESC LIMIT 1").fetchall()
-        return DetectionRun.from_row(rows[0]) if rows else None
+                "id DESC LIMIT 1").fetchone()
+        return DetectionRun.from_row(row) if row else None
 
     def remove_run(self, run_id: int) -> None:
         with self._store.writing("remove the detection run") as (conn, events):
@@ -169,9 +168,7 @@ class Runs:
         except (TypeError, ValueError):
             data = None
         n_classes = len(self._meta.class_names)
-        bad = np.ones(len(rows), bool) if data is None else (
-            ~np.isfinite(data).all(axis=1) | (data[:, 4] < 1) | (data[:, 4] > n_classes)
-            | (data[:, 4] != np.round(data[:, 4])) | (data[:, 5] < 0) | (data[:, 5] > 1))
+        bad = np.ones(len(rows), bool) if data is None else _invalid(data, n_classes)
         for index in np.flatnonzero(bad):
             problem = _row_problem(rows[index][1:], n_classes)
             if problem:
@@ -247,11 +244,9 @@ class Runs:
                 f"SELECT d.micrograph_id, d.class_id, d.score FROM detections d JOIN ({latest}) "
                 "l ON l.micrograph_id = d.micrograph_id AND l.run_id = d.run_id "
                 "ORDER BY d.micrograph_id, d.score DESC", args).fetchall()
-        n_classes = len(self._meta.class_names)
         try:
             data = np.array(rows, dtype=np.float64).reshape(-1, 3)
-            bad = np.flatnonzero(~np.isfinite(data).all(axis=1) | (data[:, 1] < 1)
-                                 | (data[:, 1] > n_classes) | (data[:, 2] < 0) | (data[:, 2] > 1))
+            bad = np.flatnonzero(_invalid(data, len(self._meta.class_names)))
         except (TypeError, ValueError):
             data, bad = None, [i for i, r in enumerate(rows)
                                if not all(isinstance(v, (int, float)) for v in r)]
@@ -261,6 +256,15 @@ class Runs:
             raise ProjectError(f"damaged project {self._store.path.name}: table detections, "
                                f"micrograph {mid}: unreadable class or score")
         return {int(k): int(v) for k, v in runs.items()}, data
+
+
+def _invalid(rows: np.ndarray, n_classes: int) -> np.ndarray:
+    """Per row of ``rows`` (numeric columns ending with ``class_id, score``): True when any value
+    is not finite, the class is not one of the ``n_classes`` whole ids, or the score is outside
+    [0, 1]."""
+    class_id, score = rows[:, -2], rows[:, -1]
+    return (~np.isfinite(rows).all(axis=1) | (class_id < 1) | (class_id > n_classes)
+            | (class_id != np.round(class_id)) | (score < 0) | (score > 1))
 
 
 def _row_problem(values: Sequence, n_classes: int) -> str:
