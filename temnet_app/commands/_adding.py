@@ -12,14 +12,14 @@ NOT_AN_IMAGE = "not a micrograph image file"
 
 
 def add_to_project(project, paths: Sequence[Path], experiment: Optional[str],
-                   magnification: Optional[float]):
+                   magnification: Optional[float], pixel_size: Optional[float] = None):
     """Add ``paths`` to the open ``project``; returns the jobs ``AddSummary``.
 
     Without ``experiment`` each folder becomes a new experiment (named after it, with
-    ``magnification`` as its setting) and loose files are refused with a reason. With it,
-    the micrographs of folders (not recursive) and loose files all go into that experiment
-    (created when missing, with ``magnification``); files added to an existing experiment
-    whose setting differs get ``magnification`` as their own override."""
+    ``magnification`` / ``pixel_size`` as its setting) and loose files are refused with a
+    reason. With it, the micrographs of folders (not recursive) and loose files all go into
+    that experiment (created when missing, with that setting); files added to an existing
+    experiment whose setting differs get the values as their own overrides."""
     from temnet_app.commands._common import TextProgress
     from temnet_app.core.errors import ProjectError
     from temnet_app.core.micrographs import is_micrograph_file
@@ -31,12 +31,13 @@ def add_to_project(project, paths: Sequence[Path], experiment: Optional[str],
     bar = TextProgress()
     try:
         if experiment is None:
-            summary = _add_folders(project, paths, magnification, bar)
+            summary = _add_folders(project, paths, magnification, pixel_size, bar)
         else:
             target = project.experiment_by_name(experiment)
             created = target is None
             if created:
-                target = project.add_experiment(experiment, magnification=magnification)
+                target = project.add_experiment(experiment, magnification=magnification,
+                                                pixel_size_nm=pixel_size)
             files: list[Path] = []
             for path in paths:
                 if path.is_dir():
@@ -52,6 +53,9 @@ def add_to_project(project, paths: Sequence[Path], experiment: Optional[str],
                     target.magnification != magnification:
                 for m in summary.added:
                     project.set_magnification_override(m.id, magnification)
+            if pixel_size is not None and not created and target.pixel_size_nm != pixel_size:
+                for m in summary.added:
+                    project.set_pixel_size_override(m.id, pixel_size)
     finally:
         bar.close()
     # other files in a micrograph folder (labels, notes) are not problems: listed, not counted
@@ -64,14 +68,23 @@ def add_to_project(project, paths: Sequence[Path], experiment: Optional[str],
     return summary
 
 
-def _add_folders(project, paths, magnification, progress):
+def _add_folders(project, paths, magnification, pixel_size, progress):
     from temnet_app.jobs import add_paths
 
     summary = add_paths(project, paths, None, progress=progress)
-    if magnification is not None:
+    if magnification is not None or pixel_size is not None:
         for experiment in summary.experiments:
-            project.update_experiment(experiment.id, magnification=magnification)
+            project.update_experiment(experiment.id, magnification=magnification,
+                                      pixel_size_nm=pixel_size)
     return summary
+
+
+def set_camera(project, camera) -> None:
+    """Store ``camera`` (a CameraCalibration, or None: leave as is) in the project, saying
+    so on stderr."""
+    if camera is not None:
+        project.set_camera_calibration(camera)
+        print(f"camera calibration: {camera.describe()}", file=sys.stderr)
 
 
 def describe(summary) -> str:

@@ -80,6 +80,46 @@ def magnification_arg(text: str) -> float:
         raise argparse.ArgumentTypeError(message) from None
 
 
+def pixel_size_arg(text: str) -> float:
+    """argparse type: a pixel size in nm that a TEM could give (about 0.017-17 nm/px)."""
+    from temnet_app.core.scale import check_pixel_size
+
+    try:
+        return check_pixel_size(float(text))
+    except ValueError as error:
+        message = str(error) if "outside" in str(error) else f"not a number: {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
+
+
+def camera_arg(text: str):
+    """argparse type: ``NM@MAG``, the camera's pixel size in nm at a nominal magnification
+    (e.g. ``0.28@30000``), as a :class:`~temnet_app.core.scale.CameraCalibration`."""
+    from temnet_app.core.scale import CameraCalibration
+
+    size, at, mag = text.replace(" ", "").lower().rstrip("x").partition("@")
+    try:
+        if not at:
+            raise ValueError(f"expected NM@MAGNIFICATION such as 0.28@30000, got {text!r}")
+        return CameraCalibration(float(mag.replace(",", "")), float(size))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def add_scale_arguments(parser: argparse.ArgumentParser, what: str,
+                        camera: bool = True) -> None:
+    """``--pixel-size NM`` and ``--magnification M`` (a pixel size decides over a
+    magnification) for ``what``, and ``--camera NM@MAG``."""
+    parser.add_argument("--pixel-size", type=pixel_size_arg, default=None, metavar="NM",
+                        help=f"pixel size in nm of {what} (decides over any magnification)")
+    parser.add_argument("--magnification", type=magnification_arg, default=None, metavar="M",
+                        help=f"nominal magnification of {what}, e.g. 25000 (converted to a "
+                             f"pixel size with the camera calibration)")
+    if camera:
+        parser.add_argument("--camera", type=camera_arg, default=None, metavar="NM@MAG",
+                            help="the camera's pixel size at a magnification, e.g. 0.28@30000 "
+                                 "(default: the reference 0.561@30000, JEOL 1200EX + AMT 2k)")
+
+
 def whole_number(minimum: int, maximum: Optional[int] = None):
     """argparse type factory: an integer in ``[minimum, maximum]``."""
 
@@ -110,18 +150,25 @@ def run_arg(text: str):
     return value
 
 
-def predict_with_bar(detector, paths, magnification, what: str):
-    """``jobs.predict_files`` over ``paths`` with a one-line header and a progress bar on
-    stderr; ``what`` names the inputs in the header (e.g. "file(s)")."""
+def predict_with_bar(detector, paths, args: argparse.Namespace, what: str):
+    """``jobs.predict_files`` over ``paths`` at the scale options of ``args`` (see
+    :func:`add_scale_arguments`), with a one-line header, a progress bar and one line per
+    file naming its scale, on stderr; ``what`` names the inputs (e.g. "file(s)")."""
     from temnet_app.jobs import predict_files
 
     print(f"model {detector.model_id} on {detector.device}; {len(paths)} {what}",
           file=sys.stderr)
     bar = TextProgress()
     try:
-        return predict_files(paths, detector, magnification=magnification, progress=bar)
+        results = predict_files(paths, detector, magnification=args.magnification,
+                                pixel_size_nm=args.pixel_size, camera=args.camera,
+                                progress=bar)
     finally:
         bar.close()
+    for result in results:
+        if result.scale is not None:
+            print(f"{result.name}: {result.scale.describe()}", file=sys.stderr)
+    return results
 
 
 def percent(value: float) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from temnet_app.commands._common import magnification_arg
+from temnet_app.commands._common import add_scale_arguments
 
 HELP = "add micrograph folders (one experiment each) or files (--experiment) to a project"
 
@@ -18,13 +18,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--experiment", default=None, metavar="NAME",
                         help="put everything (folders' micrographs and files) into this "
                              "experiment, created when missing")
-    parser.add_argument("--magnification", type=magnification_arg, default=None, metavar="M",
-                        help="magnification of what is added (a new experiment's setting; "
-                             "otherwise each added micrograph's own)")
+    add_scale_arguments(parser, "what is added (a new experiment's setting, otherwise each "
+                                "added micrograph's own)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from temnet_app.commands._adding import add_to_project, describe
+    from temnet_app.commands._adding import add_to_project, describe, set_camera
     from temnet_app.core.errors import ProjectError
     from temnet_app.core.project import Project
 
@@ -34,7 +33,9 @@ def run(args: argparse.Namespace) -> int:
         if project.read_only:
             raise ProjectError(f"cannot add micrographs: {args.project} is open read-only "
                                f"({project.read_only})")
-        summary = add_to_project(project, args.paths, args.experiment, args.magnification)
+        set_camera(project, args.camera)
+        summary = add_to_project(project, args.paths, args.experiment, args.magnification,
+                                 args.pixel_size)
     print(describe(summary))
     if not summary.added and summary.skipped:
         raise ProjectError(f"nothing was added ({len(summary.skipped)} skipped)")

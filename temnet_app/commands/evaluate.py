@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from temnet_app.commands._common import add_mode_argument, magnification_arg, threshold_arg
+from temnet_app.commands._common import add_mode_argument, add_scale_arguments, threshold_arg
 
 HELP = "score a model on labelled micrographs (VIA CSV): mAP@0.5, precision, recall, F1"
 
@@ -20,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="model folder; default: the shipped models/temnet-gn-synthetic")
     parser.add_argument("--threshold", type=threshold_arg, default=0.5,
                         help="confidence threshold for precision / recall / F1 (default 0.5)")
-    parser.add_argument("--magnification", type=magnification_arg, default=None, metavar="M",
-                        help="magnification of every image; default: file metadata, else 30000")
+    add_scale_arguments(parser, "every image (default: each file's calibration, else its "
+                                "magnification, else 30000x)")
     add_mode_argument(parser)
 
 
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         shown = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
         raise MicrographError(f"{len(missing)} of {len(paths)} labelled image(s) are not in "
                               f"{args.images}: {shown}")
-    results = predict_with_bar(detector, paths, args.magnification, "labelled image(s)")
+    results = predict_with_bar(detector, paths, args, "labelled image(s)")
     failed = [r for r in results if r.error is not None]
     if failed:
         raise MicrographError(f"cannot evaluate: {failed[0].error}")

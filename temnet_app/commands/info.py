@@ -11,6 +11,9 @@ HELP = "print a project's summary: experiments, micrographs, manual data, detect
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", type=Path, help="project file (*.temnet)")
+    parser.add_argument("--micrographs", action="store_true",
+                        help="list every micrograph with its pixel size and magnification and "
+                             "where each came from")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,5 +23,5 @@ def run(args: argparse.Namespace) -> int:
     with Project.open(args.project) as project:
         if project.read_only:
             print(f"note: opened read-only because {project.read_only}")
-        print(project_summary(project))
+        print(project_summary(project, each_micrograph=args.micrographs))
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from temnet_app.commands._common import magnification_arg
+from temnet_app.commands._common import add_scale_arguments
 
 HELP = "create a project file, with one experiment per micrograph folder given"
 
@@ -14,13 +14,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", type=Path, help="new project file (*.temnet)")
     parser.add_argument("folders", type=Path, nargs="*", metavar="FOLDER",
                         help="micrograph folders; each becomes an experiment named after it")
-    parser.add_argument("--magnification", type=magnification_arg, default=None, metavar="M",
-                        help="magnification of these experiments (default: each file's "
-                             "metadata, else 30000)")
+    add_scale_arguments(parser, "these experiments' micrographs when their files state none")
 
 
 def run(args: argparse.Namespace) -> int:
-    from temnet_app.commands._adding import add_to_project, describe
+    from temnet_app.commands._adding import add_to_project, describe, set_camera
     from temnet_app.core.errors import ProjectError
     from temnet_app.core.output_paths import check_output_file
     from temnet_app.core.project import Project
@@ -35,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
                            f"--experiment NAME`")
     check_output_file(args.project, "project file")
     with Project.create(args.project) as project:
-        summary = add_to_project(project, args.folders, None, args.magnification) \
-            if args.folders else None
+        set_camera(project, args.camera)
+        summary = add_to_project(project, args.folders, None, args.magnification,
+                                 args.pixel_size) if args.folders else None
     print(f"created {args.project}" + (f"; {describe(summary)}" if summary else ""))
     return 1 if summary is not None and summary.skipped else 0

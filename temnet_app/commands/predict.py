@@ -4,7 +4,8 @@ Writes three files into ``--out`` (each atomically):
 ``detections.csv`` - one row per box, ``filename,x1,y1,x2,y2,class,score`` (xyxy pixels of the
 micrograph after the info-band crop, every detection above the model's score floor);
 ``counts.csv`` - per-micrograph counts per class at ``--threshold`` (score >= threshold);
-``predict_info.json`` - provenance: model, settings, threshold, magnification used per file.
+``predict_info.json`` - provenance: model, settings, threshold, and per file the pixel size
+used, the magnification, and where each came from.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
-from temnet_app.commands._common import (add_mode_argument, magnification_arg,
-                                         threshold_arg)
+from temnet_app.commands._common import add_mode_argument, add_scale_arguments, threshold_arg
 
 HELP = "detect and classify virions in micrograph files or folders; write CSV results"
 DETECTIONS_CSV = "detections.csv"
@@ -27,13 +27,13 @@ INFO_JSON = "predict_info.json"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH",
-                        help="micrograph files (TIFF, PNG, JPEG, MRC) or folders of them")
+                        help="micrograph files (TIFF, PNG, JPEG, MRC, DM3/DM4, SER) or "
+                             "folders of them")
     parser.add_argument("--out", type=Path, required=True, help="folder for the CSV results")
     parser.add_argument("--model", type=Path, default=None,
                         help="model folder; default: the shipped models/temnet-gn-synthetic")
-    parser.add_argument("--magnification", type=magnification_arg, default=None, metavar="M",
-                        help="magnification of every file (e.g. 25000); default: from each "
-                             "file's metadata, else 30000")
+    add_scale_arguments(parser, "every file (default: each file's calibration, else its "
+                                "magnification, else 30000x)")
     parser.add_argument("--threshold", type=threshold_arg, default=0.5,
                         help="confidence threshold for counts.csv (default 0.5)")
     add_mode_argument(parser)
@@ -71,13 +71,22 @@ def write_outputs(out: Path, results: Sequence, detector, threshold: float) -> l
         "settings": detector.settings(),
         "score_floor": detector.score_floor,
         "count_threshold": threshold,
-        "files": [{"file": str(r.path), "magnification": r.magnification,
-                   "magnification_source": r.magnification_source, "width": r.width,
+        "files": [{"file": str(r.path), **_scale_info(r.scale), "width": r.width,
                    "height": r.height, "detections": len(r.detections), "error": r.error}
                   for r in results],
     }
     atomic_write_text(out / INFO_JSON, json.dumps(info, indent=2) + "\n")
     return [out / DETECTIONS_CSV, out / COUNTS_CSV, out / INFO_JSON]
+
+
+def _scale_info(scale) -> dict:
+    """The provenance of one file's scale (all None when the file could not be read)."""
+    if scale is None:
+        return dict.fromkeys(("pixel_size_nm", "pixel_size_source", "magnification",
+                              "magnification_source"))
+    return {"pixel_size_nm": scale.pixel_size_nm, "pixel_size_source": scale.origin(),
+            "magnification": scale.magnification,
+            "magnification_source": scale.magnification_source}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -95,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     model_dir = resolve_model_dir(args.model)
     prepare_output_folder(args.out)
     detector = load_detector(model_dir, args.mode)
-    results = predict_with_bar(detector, files, args.magnification, "file(s)")
+    results = predict_with_bar(detector, files, args, "file(s)")
     failed = [r for r in results if r.error is not None]
     for r in failed:
         print(f"skipped {r.name}: {r.error}", file=sys.stderr)

@@ -35,6 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: dataset; see --list-presets)")
     parser.add_argument("--magnification", type=_number, default=30000.0,
                         help="direct magnification (default 30000; 0.561 nm/px at 30,000x)")
+    parser.add_argument("--pixel-size", type=_number, default=None, metavar="NM",
+                        help="pixel size in nm (default: the magnification's at the reference "
+                             "calibration); e.g. --magnification 30000 --pixel-size 0.28 for "
+                             "a camera finer than the reference one")
     parser.add_argument("--seed", type=int, default=0,
                         help="random seed; the same seed gives the same files (default 0)")
     parser.add_argument("--width", type=_positive_int, help="image width in pixels (default 4000)")
@@ -65,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise TemnetError(f"--seed must be a non-negative integer, not {args.seed}")
     overrides = {"info_band": bool(args.info_band)}
+    if args.pixel_size is not None:
+        overrides["pixel_size_nm"] = args.pixel_size
     for name in ("width", "height", "density"):
         value = getattr(args, name)
         if value is not None:

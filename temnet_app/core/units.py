@@ -20,7 +20,8 @@ def magnification_from_pixel_size(nm_per_px: float) -> float:
     """Inverse of :func:`nm_per_pixel`, for files that carry a calibration instead."""
     if not nm_per_px > 0:
         raise ValueError(f"pixel size must be positive: {nm_per_px}")
-    return NM_PER_PIXEL_AT_DEFAULT * DEFAULT_MAGNIFICATION / float(nm_per_px)
+    # rounded to a millionth so that nm_per_pixel and back gives the magnification exactly
+    return round(NM_PER_PIXEL_AT_DEFAULT * DEFAULT_MAGNIFICATION / float(nm_per_px), 6)
 
 
 def check_magnification(magnification: float) -> float:

@@ -2,9 +2,14 @@
 
 A model folder holds ``model_card.json`` (name, version, detector config, classes, training
 notes, date, app version) and ``weights.weights.h5``. :meth:`Detector.detect` takes a 2-D
-uint8 micrograph and its magnification and returns :class:`~temnet_app.core.boxes.Detection`
+uint8 micrograph and its scale and returns :class:`~temnet_app.core.boxes.Detection`
 records in full-micrograph pixel coordinates (xyxy), scores above the model's floor (0.05),
 sorted by descending score.
+
+Scale is a pixel size in nm (``pixel_size_nm``); a magnification is accepted instead and read
+at the reference calibration (0.561 nm/px at 30,000x). The model's training scale is stored as
+``train_magnification`` at that same reference calibration (30,000x = 0.561 nm/px), so the
+window side of eq. 6 is ``window * s_train / s`` for pixel sizes ``s``.
 
 Two modes (paper 3.1 and eq. 6): ``tiled`` cuts the micrograph into overlapping windows of
 ``W = window * M / M_train`` px (1,024 px at 30,000x), resizes each to the network input, runs
@@ -29,7 +34,8 @@ from temnet_app.core.atomic import atomic_write_text
 from temnet_app.core.boxes import Detection, detections_from_arrays
 from temnet_app.core.errors import MicrographError, ModelError
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress, scaled
-from temnet_app.core.units import check_magnification
+from temnet_app.core.scale import check_pixel_size
+from temnet_app.core import units
 from temnet_app.detector import tiling
 from temnet_app.detector.model import TILING_MODES, DetectorConfig
 
@@ -225,84 +231,86 @@ class Detector:
             raise MemoryError("TensorFlow could not allocate its tensors") from None
         return boxes.numpy(), scores.numpy(), class_ids.numpy(), valid.numpy()
 
-    def window_plan(self, width: int, height: int, magnification: float):
-        """``(window side px, overlap px, windows)`` for tiled mode at ``magnification``."""
-        side, overlap = self._window_side(magnification)
+    def window_plan(self, width: int, height: int, magnification: Optional[float] = None, *,
+                    pixel_size_nm: Optional[float] = None):
+        """``(window side px, overlap px, windows)`` for tiled mode at the given scale."""
+        side, overlap = self._window_side(_scale(magnification, pixel_size_nm))
         return side, overlap, tiling.plan_windows(width, height, side, overlap)
 
-    def _window_side(self, magnification: float) -> tuple[int, int]:
+    def _window_side(self, pixel_size_nm: float) -> tuple[int, int]:
         cfg = self.config
-        side = tiling.window_size(magnification, cfg.window, cfg.train_magnification)
+        side = tiling.window_size(_reference_magnification(pixel_size_nm), cfg.window,
+                                  cfg.train_magnification)
         return side, min(side - 1, int(round(cfg.window_overlap * side / cfg.window)))
 
-    def plan(self, width: int, height: int, magnification: float,
-             mode: Optional[str] = None) -> tuple[str, str]:
+    def plan(self, width: int, height: int, magnification: Optional[float] = None,
+             mode: Optional[str] = None, *,
+             pixel_size_nm: Optional[float] = None) -> tuple[str, str]:
         """``(mode to run, note)`` for a ``width`` x ``height`` micrograph: whole mode falls
         back to tiled when its network-scale image exceeds :data:`WHOLE_MAX_NET_PIXELS` (the
         note says so); a tiled plan over :data:`MAX_WINDOWS` raises :class:`MicrographError`.
         """
         cfg = self.config
+        size = _scale(magnification, pixel_size_nm)
         chosen, note = self._mode(mode), ""
         if chosen == "whole":
-            factor = tiling.whole_image_scale(magnification, cfg.window, cfg.net_input,
-                                              cfg.train_magnification)
+            factor = tiling.whole_image_scale(_reference_magnification(size), cfg.window,
+                                              cfg.net_input, cfg.train_magnification)
             net_pixels = (width * factor) * (height * factor)
             if net_pixels > WHOLE_MAX_NET_PIXELS:
                 chosen = "tiled"
-                note = (f"whole-micrograph inference at {magnification:,.0f}x would need "
+                note = (f"whole-micrograph inference at {size:.3g} nm/px would need "
                         f"~{net_pixels * WHOLE_BYTES_PER_NET_PIXEL / 1e9:.1f} GB; running in tiled "
                         f"windows")
         if chosen == "tiled":
-            side, overlap = self._window_side(magnification)
+            side, overlap = self._window_side(size)
             n_windows = tiling.count_windows(width, height, side, overlap)
             if n_windows > MAX_WINDOWS:
-                from temnet_app.core.units import nm_per_pixel
-
-                virion = VIRION_NM / nm_per_pixel(magnification)
+                virion = VIRION_NM / size
                 raise MicrographError(
-                    f"a {width}x{height} px micrograph at {magnification:,.0f}x would need "
+                    f"a {width}x{height} px micrograph at {size:.3g} nm/px would need "
                     f"{n_windows:,} detection windows of {side} px (virions ~{virion:.0f} px "
                     f"across; the limit is {MAX_WINDOWS:,}): check its magnification or "
                     f"pixel size")
         return chosen, note
 
-    def detect(self, image: np.ndarray, magnification: float = 30000.0,
+    def detect(self, image: np.ndarray, magnification: Optional[float] = None,
                progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None,
-               mode: Optional[str] = None) -> list[Detection]:
+               mode: Optional[str] = None, *,
+               pixel_size_nm: Optional[float] = None) -> list[Detection]:
         """Detections in full-micrograph pixels (see module docstring).
 
-        ``progress(fraction, message)`` is called after each batch; ``cancel`` is checked
-        before each batch (raising :class:`~temnet_app.core.errors.Cancelled`).
+        The scale is ``pixel_size_nm`` when given, else ``magnification`` at the reference
+        calibration, else 0.561 nm/px (30,000x). ``progress(fraction, message)`` is called
+        after each batch; ``cancel`` is checked before each batch (raising
+        :class:`~temnet_app.core.errors.Cancelled`).
         """
         image = _check_image(image)
-        try:
-            magnification = check_magnification(magnification)
-        except ValueError as error:
-            raise MicrographError(str(error)) from None
+        size = _scale(magnification, pixel_size_nm)
         progress = progress or no_progress
         height, width = image.shape
-        chosen, note = self.plan(width, height, magnification, mode)
+        chosen, note = self.plan(width, height, mode=mode, pixel_size_nm=size)
         if note:
             _log.info("%s", note)
             progress(0.0, note)
         try:
             if chosen == "whole":
-                boxes, scores, ids = self._detect_whole(image, magnification, progress, cancel)
+                boxes, scores, ids = self._detect_whole(image, size, progress, cancel)
             else:
-                boxes, scores, ids = self._detect_tiled(image, magnification, progress, cancel)
+                boxes, scores, ids = self._detect_tiled(image, size, progress, cancel)
         except MemoryError:
             raise MicrographError(f"not enough memory to analyse a {width}x{height} px "
-                                  f"micrograph at {magnification:,.0f}x") from None
+                                  f"micrograph at {size:.3g} nm/px") from None
         boxes = box_math.clip_boxes(boxes, width, height)
         real = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
         boxes, scores, ids = boxes[real], scores[real], ids[real]
         keep = tiling.merge_windows(boxes, scores, ids, tiling.MERGE_IOU)
         return detections_from_arrays(boxes[keep], ids[keep], scores[keep])
 
-    def _detect_tiled(self, image, magnification, progress, cancel):
+    def _detect_tiled(self, image, pixel_size_nm, progress, cancel):
         cfg = self.config
         height, width = image.shape
-        side, _, windows = self.window_plan(width, height, magnification)
+        side, _, windows = self.window_plan(width, height, pixel_size_nm=pixel_size_nm)
         batches = [windows[i:i + cfg.batch_size] for i in range(0, len(windows), cfg.batch_size)]
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         fill = tiling.pad_value(image)
@@ -320,11 +328,11 @@ class Detector:
             progress((b + 1) / len(batches), f"window batch {b + 1} of {len(batches)}")
         return _concat(parts)
 
-    def _detect_whole(self, image, magnification, progress, cancel):
+    def _detect_whole(self, image, pixel_size_nm, progress, cancel):
         cfg = self.config
         check_cancel(cancel)
-        factor = tiling.whole_image_scale(magnification, cfg.window, cfg.net_input,
-                                          cfg.train_magnification)
+        factor = tiling.whole_image_scale(_reference_magnification(pixel_size_nm), cfg.window,
+                                          cfg.net_input, cfg.train_magnification)
         resized, fx, fy = tiling.rescale_image(image, factor)
         boxes, scores, ids, valid = self._run(resized[None])
         n = int(valid[0])
@@ -343,6 +351,25 @@ class Detector:
             sub = scaled(progress, i / len(items), (i + 1) / len(items))
             results.append(self.detect(image, magnification, sub, cancel, mode))
         return results
+
+
+def _scale(magnification: Optional[float], pixel_size_nm: Optional[float]) -> float:
+    """The pixel size (nm) to work at: ``pixel_size_nm``, else ``magnification`` at the
+    reference calibration, else the reference 0.561 nm/px; MicrographError if implausible."""
+    try:
+        if pixel_size_nm is not None:
+            return check_pixel_size(pixel_size_nm)
+        if magnification is not None:
+            return units.nm_per_pixel(units.check_magnification(magnification))
+    except (TypeError, ValueError) as error:
+        raise MicrographError(str(error)) from None
+    return units.NM_PER_PIXEL_AT_DEFAULT
+
+
+def _reference_magnification(pixel_size_nm: float) -> float:
+    """The magnification giving ``pixel_size_nm`` at the reference calibration: the unit of
+    the model's ``train_magnification`` and of :mod:`.tiling`'s eq. 6."""
+    return units.magnification_from_pixel_size(pixel_size_nm)
 
 
 def _concat(parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]):

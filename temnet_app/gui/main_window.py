@@ -158,9 +158,10 @@ class MainWindow(QMainWindow):
             "new_experiment": p.new_experiment, "rename": b.rename_current,
             "remove": lambda: p.remove(b.selected_micrograph_ids(), b.current_experiment_id(),
                                        b.current_is_experiment()),
-            "magnification": lambda: p.set_magnification(
+            "magnification": lambda: p.set_scale(
                 None if b.current_is_experiment() else self.session.current_id,
                 b.current_experiment_id()),
+            "camera": p.set_camera,
             "fit": v.view.fit, "actual": v.view.actual_size, "zoom_in": v.view.zoom_in,
             "zoom_out": v.view.zoom_out, "previous": lambda: v.step(-1),
             "next": lambda: v.step(1), "reset_layout": self.reset_layout,

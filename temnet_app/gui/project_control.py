@@ -12,10 +12,14 @@ from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QProgressDialog, QWidget
 
+from temnet_app.core import units
 from temnet_app.core.errors import TemnetError
+from temnet_app.core.scale import CameraCalibration
+from temnet_app.core.micrographs.reader import MICROGRAPH_SUFFIXES
 from temnet_app.core.project import PROJECT_SUFFIX, Project
 from temnet_app.gui.app import data_dir, log_dir
 from temnet_app.gui.dialogs.messages import show_error, show_list
+from temnet_app.gui.dialogs.scale_dialog import ask_scale
 from temnet_app.gui.session import Session
 from temnet_app.gui.settings import AppSettings
 from temnet_app.gui.workers import JobRunner
@@ -140,7 +144,7 @@ class ProjectControl(QObject):
             return
         files, _ = QFileDialog.getOpenFileNames(
             self.window, "Add micrographs", "",
-            "Micrographs (*.tif *.tiff *.png *.jpg *.jpeg *.mrc)")
+            "Micrographs ({})".format(" ".join(f"*{s}" for s in MICROGRAPH_SUFFIXES)))
         if files:
             self.add_paths([Path(f) for f in files], experiment_id)
 
@@ -211,39 +215,64 @@ class ProjectControl(QObject):
         except TemnetError as error:
             show_error(self.window, "Cannot remove", str(error))
 
-    def set_magnification(self, micrograph_id: Optional[int],
-                          experiment_id: Optional[int]) -> None:
-        """Ask for the magnification of one micrograph (override) or of an experiment; 0
-        clears it (the file's value, then the experiment's, then 30,000x apply)."""
+    def set_scale(self, micrograph_id: Optional[int], experiment_id: Optional[int]) -> None:
+        """Ask for the pixel size and magnification of one micrograph (overrides) or of an
+        experiment (for micrographs whose files state no scale); empty fields clear them."""
         project = self.session.project
         if project is None:
             return
         if micrograph_id is not None and micrograph_id != -1:
             micrograph = project.micrograph(micrograph_id)
-            current, source = project.magnification_and_source(micrograph)
-            label = (f"Magnification of {micrograph.name} (now {current:,.0f}x from "
-                     f"{source}).\n0 clears the override.")
-            value, ok = QInputDialog.getDouble(self.window, "Magnification", label, current,
-                                               0, 1_000_000, 0)
-            if ok:
-                self._store_mag(lambda v: project.set_magnification_override(micrograph_id, v),
-                                value)
+            try:
+                now = project.scale(micrograph).describe()
+            except TemnetError as error:
+                now = f"invalid ({error})"
+            intro = (f"Scale of {micrograph.name}. The pixel size decides; a magnification is "
+                     f"converted with the camera calibration. Leave both unset to use the "
+                     f"file's calibration, then its magnification, then the experiment's.")
+            answer = ask_scale(self.window, "Micrograph scale", intro,
+                               micrograph.pixel_size_override,
+                               micrograph.magnification_override, now)
+            if answer is not None:
+                self._store_scale(lambda: (
+                    project.set_pixel_size_override(micrograph_id, answer[0]),
+                    project.set_magnification_override(micrograph_id, answer[1])))
         elif experiment_id is not None:
             experiment = project.experiment(experiment_id)
-            current = experiment.magnification or 0.0
-            label = (f"Magnification for the micrographs of {experiment.name} whose files do "
-                     f"not state one.\n0 clears it (30,000x is then the default).")
-            value, ok = QInputDialog.getDouble(self.window, "Magnification", label, current,
-                                               0, 1_000_000, 0)
-            if ok:
-                self._store_mag(lambda v: project.update_experiment(experiment_id,
-                                                                    magnification=v), value)
+            intro = (f"Scale for the micrographs of {experiment.name} whose files state "
+                     f"neither a pixel size nor a magnification (unset: 30,000x at the camera "
+                     f"calibration).")
+            answer = ask_scale(self.window, "Experiment scale", intro, experiment.pixel_size_nm,
+                               experiment.magnification)
+            if answer is not None:
+                self._store_scale(lambda: project.update_experiment(
+                    experiment_id, pixel_size_nm=answer[0], magnification=answer[1]))
 
-    def _store_mag(self, store, value: float) -> None:
+    def set_camera(self) -> None:
+        """Ask for the camera's pixel size at a magnification (once per project)."""
+        project = self.session.project
+        if project is None:
+            return
+        camera = project.camera_calibration()
+        intro = ("The camera's pixel size at one nominal magnification, from the microscope's "
+                 "calibration. It converts magnifications (from files, experiments or set by "
+                 "hand) into pixel sizes; files that state a pixel size do not need it. "
+                 "Cancel keeps the current one; the reference is 0.561 nm/px at 30,000x "
+                 "(JEOL 1200EX with an AMT 2k camera).")
+        answer = ask_scale(self.window, "Camera calibration", intro,
+                           camera.pixel_size_nm if camera else units.NM_PER_PIXEL_AT_DEFAULT,
+                           camera.magnification if camera else units.DEFAULT_MAGNIFICATION,
+                           required=True)
+        if answer is not None:
+            calibration = CameraCalibration(answer[1], answer[0])
+            self._store_scale(lambda: project.set_camera_calibration(
+                None if calibration.is_reference else calibration))
+
+    def _store_scale(self, store) -> None:
         try:
-            store(None if value == 0 else value)
-        except TemnetError as error:
-            show_error(self.window, "Invalid magnification", str(error))
+            store()
+        except (TemnetError, ValueError) as error:
+            show_error(self.window, "Invalid scale", str(error))
 
     # ----------------------------------------------------------------- import / export
     def ask_import(self) -> None:

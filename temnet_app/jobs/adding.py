@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from temnet_app.core.errors import Cancelled, MicrographError, ProjectError
-from temnet_app.core.micrographs import is_micrograph_file
+from temnet_app.core.micrographs import FORMAT_LIST, is_micrograph_file
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress, scaled
 
 
@@ -70,7 +70,7 @@ def _add_files(project, files: list[Path], experiment_id: Optional[int], progres
             summary.skipped.append((path, "file not found"))
             continue
         if not is_micrograph_file(path):
-            summary.skipped.append((path, "not a micrograph image file (TIFF, PNG, JPEG, MRC)"))
+            summary.skipped.append((path, f"not a micrograph image file ({FORMAT_LIST})"))
             continue
         try:
             summary.added.append(project.add_micrograph(experiment_id, path))

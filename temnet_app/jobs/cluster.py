@@ -52,7 +52,7 @@ def worker_settings(model_dir: str, mode: Optional[str]) -> dict:
 
 
 def detect_on_worker(micrograph_id: int, path: str, data: Optional[bytes],
-                     magnification: float, width: int, height: int, model_dir: str,
+                     pixel_size_nm: float, width: int, height: int, model_dir: str,
                      mode: Optional[str]) -> tuple[int, Optional[np.ndarray], str]:
     """``(micrograph_id, (N, 6) array x1 y1 x2 y2 class score, "")``, or with the array None
     and the reason it was skipped (:data:`NEED_BYTES` when the file is not visible here)."""
@@ -61,7 +61,7 @@ def detect_on_worker(micrograph_id: int, path: str, data: Optional[bytes],
 
     detector = _detector(model_dir, mode)
     try:
-        check_plan(detector, width, height, magnification)
+        check_plan(detector, width, height, pixel_size_nm)
         if data is None:
             if not os.path.isfile(path):
                 return micrograph_id, None, NEED_BYTES
@@ -71,7 +71,7 @@ def detect_on_worker(micrograph_id: int, path: str, data: Optional[bytes],
                 local = Path(folder) / Path(path).name
                 local.write_bytes(data)
                 pixels = read_micrograph(local).pixels
-        found = detector.detect(pixels, magnification=magnification)
+        found = detector.detect(pixels, pixel_size_nm=pixel_size_nm)
     except (TemnetError, OSError) as error:
         return micrograph_id, None, str(error)
     rows = np.array([[d.x1, d.y1, d.x2, d.y2, d.class_id, d.score] for d in found],
@@ -131,9 +131,12 @@ def run_detection_on_cluster(project, micrographs: Sequence, client, model_dir: 
     status = "complete"
     futures = []
 
+    scales = {}
+
     def submit(m, data=None):
+        scale = scales[m.id] = scales.get(m.id) or project.scale(m)
         return client.submit(detect_on_worker, m.id, str(project.image_path(m)), data,
-                             float(project.magnification(m)), m.width, m.height, model_dir,
+                             scale.pixel_size_nm, m.width, m.height, model_dir,
                              mode, pure=False, key=f"temnet-{run.id}-{m.id}-{time.monotonic_ns()}")
 
     try:
@@ -163,7 +166,7 @@ def run_detection_on_cluster(project, micrographs: Sequence, client, model_dir: 
                 continue
             project.store_detections(run.id, micrograph_id,
                                      detections_from_arrays(rows[:, :4], rows[:, 4].astype(int),
-                                                            rows[:, 5]))
+                                                            rows[:, 5]), scales[micrograph_id])
             processed.append(micrograph_id)
             n_detections += len(rows)
             if on_stored is not None:

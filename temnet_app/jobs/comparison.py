@@ -42,7 +42,7 @@ def compare_models(project, model_dirs: Sequence, micrograph_ids: Sequence[int],
         m = project.micrograph(mid)
         try:
             images[mid] = (read_micrograph(project.image_path(m)).pixels,
-                           project.magnification(m))
+                           project.pixel_size(m))
         except (MicrographError, OSError) as error:
             raise MicrographError(f"cannot compare on {m.name}: {error}") from None
         truths[str(mid)] = project.manual_boxes(mid)
@@ -53,11 +53,11 @@ def compare_models(project, model_dirs: Sequence, micrograph_ids: Sequence[int],
         step(0.0, f"loading model {Path(folder).name}")
         detector = load_detector(folder)
         predictions = {}
-        for i, (mid, (pixels, magnification)) in enumerate(images.items()):
+        for i, (mid, (pixels, pixel_size)) in enumerate(images.items()):
             check_cancel(cancel)
             step((i + 1) / (len(images) + 1), f"{detector.model_id}: micrograph {i + 1} of "
                                               f"{len(images)}")
-            predictions[str(mid)] = detector.detect(pixels, magnification=magnification,
+            predictions[str(mid)] = detector.detect(pixels, pixel_size_nm=pixel_size,
                                                     cancel=cancel)
         evaluation = evaluate(predictions, truths, detector.scheme.ids, iou_threshold=0.5,
                               score_threshold=threshold)

@@ -64,7 +64,7 @@ def run_detection(project, micrographs: Sequence, detector, progress: Optional[P
     """Detect virions on ``micrographs`` of ``project`` and store them in a detection run.
 
     Each micrograph is read, passed to ``detector.detect`` at its own magnification
-    (``project.magnification(m)``), and its detections are committed at once, so a crash or
+    (``project.scale(m)``: its pixel size), and its detections are committed at once, so a crash or
     a cancel keeps every finished micrograph. A micrograph that cannot be found or read is
     skipped and listed in the summary. With ``skip_done_run`` the earlier run of that id is
     resumed: no new run is started, micrographs already stored in it are skipped, and the
@@ -99,13 +99,13 @@ def run_detection(project, micrographs: Sequence, detector, progress: Optional[P
 
     def load(entry):
         m = entry[1]
-        magnification = project.magnification(m)
-        check_plan(detector, m.width, m.height, magnification)
-        return read_micrograph(project.image_path(m)).pixels, magnification
+        scale = project.scale(m)
+        check_plan(detector, m.width, m.height, scale.pixel_size_nm)
+        return read_micrograph(project.image_path(m)).pixels, scale
 
     def store(result):
-        micrograph_id, detections = result
-        project.store_detections(run.id, micrograph_id, detections)
+        micrograph_id, detections, scale = result
+        project.store_detections(run.id, micrograph_id, detections, scale)
 
     depth = 2 if overlap else 0
     try:
@@ -117,19 +117,19 @@ def run_detection(project, micrographs: Sequence, detector, progress: Optional[P
                     continue
                 if error is not None:
                     raise error
-                image, magnification = loaded
+                image, scale = loaded
                 sub = named_progress(scaled(progress, i / n, (i + 1) / n),
                                      f"{m.name} ({i + 1}/{len(micrographs)})")
                 sub(0.0, "detecting")
                 try:
-                    detections = detector.detect(image, magnification=magnification,
+                    detections = detector.detect(image, pixel_size_nm=scale.pixel_size_nm,
                                                  progress=sub, cancel=cancel)
                 except MicrographError as error:   # e.g. too large to analyse at its scale
                     skipped.append(SkippedMicrograph(m.id, m.name, str(error)))
                     continue
                 finally:
                     del image, loaded
-                writer.put((m.id, detections))
+                writer.put((m.id, detections, scale))
                 processed.append(m.id)
                 n_detections += len(detections)
         if skipped and not processed and not already:

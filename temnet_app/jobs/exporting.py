@@ -65,7 +65,7 @@ def export_overlays(project, out_dir, micrograph_ids: Sequence[int], threshold: 
                     progress: Optional[ProgressFn] = None,
                     cancel: Optional[CancelToken] = None) -> dict[str, Path]:
     """A PNG per micrograph: detections at ``threshold`` (solid) and manual boxes (dashed), with
-    a caption naming the file, model, threshold and magnification; ``{file name: path}``.
+    a caption naming the file, model, threshold and scale; ``{file name: path}``.
     Micrographs whose image cannot be read are left out."""
     from temnet_app.core.micrographs import read_micrograph
     from temnet_app.core.reports import write_overlay
@@ -88,11 +88,11 @@ def export_overlays(project, out_dir, micrograph_ids: Sequence[int], threshold: 
         run = project.run(runs[mid]) if mid in runs else None
         detections = project.detections(run.id, mid, threshold) if run else []
         manual = project.manual_boxes(mid)
-        magnification, source = project.magnification_and_source(m)
+        scale = project.scale(m)
         made_by = f"model {run.model_id} (run #{run.id})" if run else "not detected"
         caption = (f"{names[m.experiment_id]} / {m.name}   ·   {made_by}   ·   confidence >= "
-                   f"{threshold:.2f}   ·   {magnification:,.0f}x ({source})   ·   solid: "
-                   f"detections, dashed: manual")
+                   f"{threshold:.2f}   ·   {scale.pixel_size_nm:.3f} nm/px, "
+                   f"{scale.magnification:,.0f}x   ·   solid: detections, dashed: manual")
         target = out / (re.sub(r"[^\w.-]+", "_", f"{names[m.experiment_id]}_{Path(m.name).stem}")
                         + "_overlay.png")
         written[m.name] = write_overlay(target, pixels, project.scheme, detections, manual,

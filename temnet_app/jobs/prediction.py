@@ -11,7 +11,7 @@ from typing import Any, Iterable, Optional, Sequence
 from temnet_app.core.boxes import Detection
 from temnet_app.core.errors import MicrographError
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress, scaled
-from temnet_app.core.units import check_magnification
+from temnet_app.core.scale import CameraCalibration, Scale, resolve_scale
 from temnet_app.jobs.detection import named_progress
 
 
@@ -19,12 +19,12 @@ from temnet_app.jobs.detection import named_progress
 class FilePrediction:
     """Detections for one image file (``error`` set, and no detections, when it was skipped).
 
-    ``magnification_source`` is "option" (given by the caller), "file" or "default".
+    ``scale``: the pixel size the detector used and where it came from ("override" when
+    given by the caller, "file" or "default"); None when the file could not be read.
     """
 
     path: Path
-    magnification: Optional[float] = None
-    magnification_source: str = ""
+    scale: Optional[Scale] = None
     width: int = 0
     height: int = 0
     detections: list[Detection] = field(default_factory=list)
@@ -34,13 +34,21 @@ class FilePrediction:
     def name(self) -> str:
         return self.path.name
 
+    @property
+    def pixel_size_nm(self) -> Optional[float]:
+        return None if self.scale is None else self.scale.pixel_size_nm
 
-def check_plan(detector, width: int, height: int, magnification: float) -> None:
+    @property
+    def magnification(self) -> Optional[float]:
+        return None if self.scale is None else self.scale.magnification
+
+
+def check_plan(detector, width: int, height: int, pixel_size_nm: float) -> None:
     """Refuse (MicrographError) a micrograph the detector cannot analyse at its scale, from its
     size alone, before its pixels are decoded (detectors without ``plan`` accept all)."""
     plan = getattr(detector, "plan", None)
     if plan is not None:
-        plan(int(width), int(height), float(magnification))
+        plan(int(width), int(height), pixel_size_nm=float(pixel_size_nm))
 
 
 def _broken_link(path: Path) -> str:
@@ -61,7 +69,7 @@ def expand_paths(paths: Iterable[Any], skipped: Optional[list] = None) -> list[P
     name, not recursive). A missing path raises :class:`MicrographError`. What a folder holds
     but cannot be used (sub-folders, dangling links, link loops) is appended to ``skipped``
     as ``(path, reason)``."""
-    from temnet_app.core.micrographs import is_micrograph_file
+    from temnet_app.core.micrographs import FORMAT_LIST, is_micrograph_file
 
     out: list[Path] = []
     notes = skipped if skipped is not None else []
@@ -81,7 +89,7 @@ def expand_paths(paths: Iterable[Any], skipped: Optional[list] = None) -> list[P
                 elif entry.is_file() and is_micrograph_file(entry):
                     found.append(entry)
             if not found:
-                raise MicrographError(f"no micrograph files (TIFF, PNG, JPEG, MRC) in folder "
+                raise MicrographError(f"no micrograph files ({FORMAT_LIST}) in folder "
                                       f"{path}")
             out.extend(found)
         elif path.exists():
@@ -93,21 +101,22 @@ def expand_paths(paths: Iterable[Any], skipped: Optional[list] = None) -> list[P
 
 def predict_files(paths: Sequence[Any], detector, magnification: Optional[float] = None,
                   progress: Optional[ProgressFn] = None,
-                  cancel: Optional[CancelToken] = None) -> list[FilePrediction]:
+                  cancel: Optional[CancelToken] = None, *,
+                  pixel_size_nm: Optional[float] = None,
+                  camera: Optional[CameraCalibration] = None) -> list[FilePrediction]:
     """Run ``detector`` on image files outside any project, one result per file in order.
 
-    The magnification is ``magnification`` when given, else the file's metadata, else
-    30,000x. An unreadable file gives a result with ``error`` set instead of stopping the job.
-    A cancel raises :class:`Cancelled` (nothing is stored, so there is nothing to keep).
+    The scale is ``pixel_size_nm`` or ``magnification`` when given, else the file's pixel
+    size, else its magnification, else 30,000x (magnifications through ``camera``, the
+    reference calibration when None). An unreadable file gives a result with ``error`` set
+    instead of stopping the job. A cancel raises :class:`Cancelled` (nothing is stored, so
+    there is nothing to keep).
     """
-    from temnet_app.core.micrographs import read_info, read_micrograph, resolve_magnification
+    from temnet_app.core.micrographs import read_info, read_micrograph
 
     progress = progress or no_progress
-    if magnification is not None:
-        try:
-            magnification = check_magnification(magnification)
-        except (TypeError, ValueError) as error:
-            raise MicrographError(f"invalid magnification: {error}") from None
+    resolve_scale(override_pixel_size=pixel_size_nm, override_magnification=magnification,
+                  camera=camera)        # a bad option fails before any file is read
     files = [Path(p) for p in paths]
     n = max(1, len(files))
     results: list[FilePrediction] = []
@@ -118,27 +127,26 @@ def predict_files(paths: Sequence[Any], detector, magnification: Optional[float]
         sub(0.0, "reading")
         try:
             header = read_info(path)
-            if magnification is not None:
-                mag, source = magnification, "option"
-            else:
-                mag, source = resolve_magnification(None, header.magnification, None)
-            check_plan(detector, header.width, header.height, mag)   # before decoding pixels
+            scale = resolve_scale(override_pixel_size=pixel_size_nm,
+                                  override_magnification=magnification,
+                                  file_pixel_size=header.pixel_size_nm,
+                                  file_magnification=header.magnification, camera=camera)
+            check_plan(detector, header.width, header.height, scale.pixel_size_nm)
             loaded = read_micrograph(path)
         except (MicrographError, OSError) as error:
             results.append(FilePrediction(path=path, error=str(error)))
             continue
         width, height = loaded.info.width, loaded.info.height
         try:
-            detections = detector.detect(loaded.pixels, magnification=mag, progress=sub,
-                                         cancel=cancel)
+            detections = detector.detect(loaded.pixels, pixel_size_nm=scale.pixel_size_nm,
+                                         progress=sub, cancel=cancel)
         except MicrographError as error:   # e.g. too large to analyse at its scale
-            results.append(FilePrediction(path=path, magnification=mag,
-                                          magnification_source=source, width=width,
-                                          height=height, error=str(error)))
+            results.append(FilePrediction(path=path, scale=scale, width=width, height=height,
+                                          error=str(error)))
             continue
         finally:
             del loaded
-        results.append(FilePrediction(path=path, magnification=mag, magnification_source=source,
-                                      width=width, height=height, detections=list(detections)))
+        results.append(FilePrediction(path=path, scale=scale, width=width, height=height,
+                                      detections=list(detections)))
     progress(1.0, f"prediction done: {len(files)} file(s)")
     return results

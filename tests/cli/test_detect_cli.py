@@ -14,6 +14,7 @@ from temnet_app.commands.evaluate import format_table
 from temnet_app.commands.predict import write_outputs
 from temnet_app.core.analysis import evaluate
 from temnet_app.core.boxes import DEFAULT_SCHEME, Box, Detection
+from temnet_app.core.scale import resolve_scale
 from temnet_app.jobs import FilePrediction
 
 
@@ -89,14 +90,13 @@ class _CardOnly:
 
 def test_predict_writes_boxes_counts_and_provenance(tmp_path):
     results = [
-        FilePrediction(path=tmp_path / "a.tif", magnification=30000.0,
-                       magnification_source="default", width=100, height=80,
+        FilePrediction(path=tmp_path / "a.tif", scale=resolve_scale(), width=100, height=80,
                        detections=[Detection(1, 2, 30.5, 40.25, 2, 0.9),
                                    Detection(50, 10, 90, 70, 3, 0.5),
                                    Detection(5, 5, 20, 20, 1, 0.2)]),
         FilePrediction(path=tmp_path / "bad.tif", error="cannot read bad.tif"),
-        FilePrediction(path=tmp_path / "b.tif", magnification=20000.0,
-                       magnification_source="option", width=10, height=10, detections=[]),
+        FilePrediction(path=tmp_path / "b.tif", width=10, height=10, detections=[],
+                       scale=resolve_scale(override_pixel_size=0.28, file_magnification=20000)),
     ]
     out = tmp_path / "out"
     written = write_outputs(out, results, _CardOnly(), threshold=0.5)
@@ -115,6 +115,11 @@ def test_predict_writes_boxes_counts_and_provenance(tmp_path):
     assert info["model_id"] == "fake@1" and info["count_threshold"] == 0.5
     assert info["files"][1]["error"] == "cannot read bad.tif"
     assert info["files"][2]["magnification"] == 20000.0
+    assert info["files"][2]["pixel_size_nm"] == 0.28
+    assert info["files"][2]["pixel_size_source"] == "set for this micrograph"
+    assert info["files"][2]["magnification_source"] == "file"
+    assert info["files"][0]["pixel_size_nm"] == pytest.approx(0.561)
+    assert info["files"][1]["pixel_size_nm"] is None
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
 
 

@@ -78,8 +78,31 @@ def test_new_add_import_info(tmp_path, capsys):
 
     code, out, _ = _run(capsys, "info", path)
     assert code == 0
-    assert "WT: 4 micrographs, 25,000x" in out and "PR: 3 micrographs, 25,000x" in out
-    assert "Drug X: 2 micrographs" in out and "manual (2 micrographs): eccentric 1, mature 8" in out
+    assert "WT: 4 micrographs, setting: 25,000x" in out
+    assert "PR: 3 micrographs, setting: 25,000x" in out
+    assert "camera calibration: the reference, 0.561 nm/px at 30,000x" in out
+    assert "    0.673 nm/px: 2 micrographs (25,000x experiment setting, at the reference " \
+           "calibration)" in out
+    assert "    0.842 nm/px: 2 micrographs (20,000x set for this micrograph" in out
+    assert "Drug X: 2 micrographs, setting: none" in out
+    assert "manual (2 micrographs): eccentric 1, mature 8" in out
+
+    # a pixel size decides over the magnification; the camera converts magnifications
+    code, out, err = _run(capsys, "add", path, loose, "--experiment", "Fine",
+                          "--pixel-size", "0.28", "--magnification", "30000",
+                          "--camera", "0.3@30000")
+    assert code == 0 and "camera calibration: 0.3 nm/px at 30,000x" in err, err
+    code, out, _ = _run(capsys, "info", path, "--micrographs")
+    assert "Fine: 2 micrographs, setting: 0.28 nm/px, 30,000x" in out
+    assert ("      loose_0.tif: 400x300 px, 0.280 nm/px (the experiment's setting); 30,000x "
+            "(experiment setting)") in out
+    assert "    0.360 nm/px: 2 micrographs (25,000x experiment setting, at the camera " \
+           "calibration 0.3 nm/px at 30,000x)" in out
+    for option, value, message in (("--pixel-size", "0", "pixel size 0.0 nm is outside"),
+                                   ("--camera", "0.3", "expected NM@MAGNIFICATION")):
+        with pytest.raises(SystemExit) as stop:       # argparse: usage, then one error line
+            main(["add", str(path), str(loose), option, value])
+        assert stop.value.code == 2 and f"{option}: {message}" in capsys.readouterr().err
 
 
 @pytest.mark.slow

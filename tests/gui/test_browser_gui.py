@@ -5,10 +5,10 @@ import warnings
 
 import numpy as np
 import tifffile
-from gui_helpers import click_micrograph, ids_of, micrograph_index, row_text
+from gui_helpers import click_micrograph, ids_of, micrograph_index
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from temnet_app.core.project import Project
 
@@ -116,19 +116,6 @@ def test_rename_experiment_in_place(window, qtbot):
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.session.experiments[0].name == "Wild type", timeout=5000)
     assert window.browser.model.index(0, 0).data().startswith("Wild type")
-
-
-def test_magnification_per_micrograph_shows_its_source(window, qtbot, monkeypatch):
-    mid = ids_of(window)[0]
-    click_micrograph(qtbot, window, mid)
-    monkeypatch.setattr(QInputDialog, "getDouble", lambda *a, **k: (25000.0, True))
-    qtbot.keyClick(window, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: row_text(window, mid, 5) == "25k (set)", timeout=5000)
-    assert window.session.project.magnification(mid) == 25000.0
-    assert "25,000x (override)" in window.viewer.title.text()
-    monkeypatch.setattr(QInputDialog, "getDouble", lambda *a, **k: (0.0, True))
-    window.actions["magnification"].trigger()
-    qtbot.waitUntil(lambda: row_text(window, mid, 5) == "30k", timeout=5000)
 
 
 def test_remove_experiment_after_confirmation(window, qtbot, monkeypatch):

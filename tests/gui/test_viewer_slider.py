@@ -44,7 +44,7 @@ def test_selecting_a_micrograph_shows_its_pixmap_and_manual_boxes(window, qtbot,
     first = view.overlay.manual[0]
     assert (first.rect().x(), first.rect().y()) == (manual[0].x1, manual[0].y1)
     assert first.pen().isCosmetic() and first.pen().style() == Qt.PenStyle.DashLine
-    assert "30,000x (file)" in window.viewer.title.text()
+    assert "0.561 nm/px (file)" in window.viewer.title.text()
     window.actions["show_manual"].trigger()
     assert view.overlay.visible_manual() == []
     window.actions["show_manual"].trigger()

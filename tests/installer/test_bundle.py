@@ -2,6 +2,7 @@
 PyInstaller build takes a few minutes). TEMNET_BUNDLE=DIR reuses an existing bundle while
 developing; CI builds it from the clean checkout."""
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import tarfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import temnet_app
@@ -64,6 +66,41 @@ def test_frozen_self_test_and_cli(bundle):
     listing = run([bundle / "temnet", "--help"])
     for command in ("detect", "train", "self-test", "info", "report"):
         assert command in listing.stdout
+
+
+def _em_writers():
+    """The test-side DM / SER writers of tests/core/micrographs (not an importable package)."""
+    where = ROOT / "tests" / "core" / "micrographs" / "em_writers.py"
+    spec = importlib.util.spec_from_file_location("em_writers_for_bundle", where)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_frozen_program_names_the_optional_dm_reader(bundle, tmp_path):
+    """rosettasciio (GPL-3.0) is not in the Apache-2.0 bundle: a new project from a folder
+    holding a DM3, a TIA SER (+ EMI) and a TIFF adds the TIFF and skips the other two, each
+    with one line naming the missing optional reader, and no traceback."""
+    import tifffile
+
+    writers = _em_writers()
+    folder = tmp_path / "scope"
+    folder.mkdir()
+    grey = np.random.default_rng(0).integers(20, 230, (64, 80), dtype=np.uint8)
+    writers.write_dm(folder / "a.dm3", grey.astype(np.uint16) * 100, scale=0.5, units="nm",
+                     image_tags=writers.microscope_tags(indicated=25000))
+    writers.write_ser(folder / "b_1.ser", grey, pixel_m=0.56e-9)
+    writers.write_emi(folder / "b.emi", [writers.emi_object_xml(magnification=19500)])
+    tifffile.imwrite(folder / "c.tif", grey)
+    result = run([bundle / "temnet", "new", tmp_path / "p.temnet", folder], timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1 and "Traceback" not in output, output[-4000:]
+    assert "added 1 micrograph(s), skipped 2" in result.stdout, output
+    for name in ("a.dm3", "b_1.ser"):
+        lines = [line for line in result.stderr.splitlines() if line.startswith("skipped") and
+                 name in line]
+        assert len(lines) == 1 and "optional reader rosettasciio (GPL-3.0)" in lines[0], output
+        assert "No module named 'rsciio'" in lines[0], output     # not in the bundle
 
 
 def test_bundle_holds_no_path_of_the_build_machine(bundle):

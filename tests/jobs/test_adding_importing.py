@@ -52,7 +52,7 @@ def test_add_paths_folders_become_experiments_files_join_one(project, tmp_path):
     assert [m.name for m in summary.added] == ["c.tif"]
     assert {p.name: r for p, r in summary.skipped} == {
         "gone.tif": "file not found",
-        "readme.txt": "not a micrograph image file (TIFF, PNG, JPEG, MRC)"}
+        "readme.txt": "not a micrograph image file (TIFF, PNG, JPEG, MRC, DM3/DM4, SER)"}
     summary = add_paths(project, [tmp_path / "loose" / "c.tif"], None)
     assert summary.added == [] and "no experiment selected" in summary.skipped[0][1]
 

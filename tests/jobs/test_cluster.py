@@ -109,7 +109,7 @@ def test_a_worker_that_cannot_see_the_file_asks_for_its_bytes(tmp_path):
     image = tmp_path / "m.tif"
     tifffile.imwrite(image, np.random.default_rng(1).integers(60, 190, (700, 900), np.uint8))
     model = str(resolve_model_dir(None).resolve())
-    args = (30000.0, 900, 700, model, "whole")
+    args = (0.561, 900, 700, model, "whole")     # nm per pixel, width, height, model, mode
     assert detect_on_worker(7, str(tmp_path / "elsewhere" / "m.tif"), None, *args) == \
         (7, None, NEED_BYTES)
     _, from_file, reason = detect_on_worker(7, str(image), None, *args)

@@ -37,8 +37,11 @@ class FakeDetector:
     def settings(self):
         return {"kind": "fake", "mode": "tiled"}
 
-    def detect(self, image, magnification=30000.0, progress=None, cancel=None):
-        self.calls.append((float(image.mean()), float(magnification)))
+    def detect(self, image, magnification=None, progress=None, cancel=None, *,
+               pixel_size_nm=None):
+        """Records (mean grey, nm/px) of each call; the jobs pass pixel sizes."""
+        assert magnification is None and pixel_size_nm is not None
+        self.calls.append((float(image.mean()), float(pixel_size_nm)))
         if self.on_detect is not None:
             self.on_detect()
         if progress is not None:
@@ -73,16 +76,24 @@ def project(tmp_path):
         yield proj
 
 
-def test_run_stores_every_micrograph_at_its_magnification(project):
+def test_run_stores_every_micrograph_at_its_scale(project):
     ms = project.micrographs()
     project.set_magnification_override(ms[1].id, 25000.0)
+    project.set_pixel_size_override(ms[2].id, 0.28)
     fake = FakeDetector()
     seen = []
     summary = run_detection(project, ms, fake, progress=lambda f, msg: seen.append((f, msg)))
     assert summary.status == "complete" and project.run(summary.run_id).status == "complete"
     assert summary.processed == tuple(m.id for m in ms) and summary.skipped == ()
     assert summary.n_detections == 2 * len(ms) and summary.total == len(ms)
-    assert [c[1] for c in fake.calls] == [30000.0, 25000.0, 30000.0, 30000.0]
+    # 30,000x at the reference calibration is 0.561 nm/px, 25,000x 0.6732 nm/px
+    assert [c[1] for c in fake.calls] == pytest.approx([0.561, 0.6732, 0.28, 0.561])
+    # the run records the scale it used, and where it came from
+    scales = project.run_scales(summary.run_id)
+    assert scales[ms[1].id] == (pytest.approx(0.6732), "25,000x set for this micrograph, at the "
+                                                       "reference calibration")
+    assert scales[ms[2].id] == (0.28, "set for this micrograph")
+    assert scales[ms[0].id][1] == "30,000x experiment setting, at the reference calibration"
     assert [round(c[0]) for c in fake.calls] == list(GREYS)
     run = project.run(summary.run_id)
     assert run.model_id == "fake@1" and run.settings == fake.settings()
@@ -184,14 +195,20 @@ def test_predict_files_reports_unreadable_and_uses_magnification(tmp_path):
     results = predict_files([paths[0], bad, paths[1]], fake)
     assert [r.name for r in results] == ["m1.tif", "bad.tif", "m2.tif"]
     assert results[1].error and "bad.tif" in results[1].error and results[1].detections == []
-    assert results[0].magnification == 30000.0 and results[0].magnification_source == "default"
+    assert results[0].magnification == 30000.0 and results[0].scale.pixel_size_source == "default"
+    assert results[0].pixel_size_nm == pytest.approx(0.561)
     assert (results[0].width, results[0].height) == (64, 48)
     assert results[2].detections[0].score == pytest.approx(round(150 / 255, 6))
     results = predict_files(paths, fake, magnification=20000)
-    assert {(r.magnification, r.magnification_source) for r in results} == {(20000.0, "option")}
-    assert fake.calls[-1][1] == 20000.0
+    assert {(r.magnification, r.scale.pixel_size_source) for r in results} == {
+        (20000.0, "override")}
+    assert fake.calls[-1][1] == pytest.approx(0.8415)
+    results = predict_files(paths, fake, magnification=20000, pixel_size_nm=0.3)
+    assert fake.calls[-1][1] == 0.3 and results[0].magnification == 20000.0
     with pytest.raises(MicrographError, match="magnification"):
         predict_files(paths, fake, magnification=5)
+    with pytest.raises(MicrographError, match="pixel size"):
+        predict_files(paths, fake, pixel_size_nm=-1)
     token = CancelToken()
     token.cancel()
     with pytest.raises(Cancelled):

@@ -262,7 +262,7 @@ def test_a_project_run_skips_a_micrograph_it_cannot_analyse_and_goes_on(tmp_path
     out = run_in_process(capsys, "detect", tmp_path / "p.temnet")
     assert_no_traceback(out)
     assert out.code == 1
-    assert "skipped b_wrong_scale.tif: a 3000x3000 px micrograph at 1,000x" in out.err
+    assert "skipped b_wrong_scale.tif: a 3000x3000 px micrograph at 16.8 nm/px" in out.err
     assert "run #1 complete: 1 micrograph(s) processed" in out.out
     with Project.open(tmp_path / "p.temnet") as project:
         assert project.run(1).status == "complete"

@@ -44,7 +44,7 @@ def test_tiff_metadata_states_magnification_and_pixel_size(tmp_path):
         assert page.dtype == np.uint8 and page.shape == (520, 700)
         assert page.description == tiff_description(20000.0)
         assert "Direct Mag: 20000x" in page.description
-        assert "Cal: 0.842 nm/pix" in page.description  # 0.8415 rounded
+        assert "Cal: 0.8415 nm/pix" in page.description
         assert page.tags["ResolutionUnit"].value == 3  # centimetre
         x_res = page.tags["XResolution"].value
         assert x_res[0] / x_res[1] == pytest.approx(1e7 / 0.8415, rel=1e-6)

@@ -31,7 +31,9 @@ from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_p
 class MicrographInput:
     """What the statistics need of one micrograph. ``pred_*`` hold every stored detection of
     the run (``detected`` False: the run did not process it); ``manual_counts`` is None
-    without manual data; ``manual_boxes`` is None when it has no manual box set."""
+    without manual data; ``manual_boxes`` is None when it has no manual box set.
+    ``pixel_size_nm`` / ``scale``: the pixel size the run used and where it came from (for a
+    run stored before project format 4, or no run, the project's current scale)."""
 
     experiment: str
     experiment_id: int
@@ -44,6 +46,8 @@ class MicrographInput:
     pred_score: np.ndarray
     manual_counts: Optional[dict[str, int]]
     manual_boxes: Optional[tuple[Box, ...]]
+    pixel_size_nm: Optional[float] = None
+    scale: str = ""
 
     @cached_property
     def detections(self) -> tuple[Detection, ...]:
@@ -114,6 +118,7 @@ def load_statistics_input(project, run_id: Optional[Union[int, str]] = None, *,
         source = dict.fromkeys(project.detected_micrograph_ids(run.id), run.id) \
             if run is not None else {}
     annotated = project.annotated_micrograph_ids()
+    recorded = {rid: project.run_scales(rid) for rid in set(source.values())}
     experiments = project.experiments()
     all_micrographs = [(e, m) for e in experiments for m in project.micrographs(e.id)]
     items = []
@@ -132,9 +137,13 @@ def load_statistics_input(project, run_id: Optional[Union[int, str]] = None, *,
         elif boxes is not None:
             counts = _count_ids(np.array([b.class_id for b in boxes], dtype=np.int64),
                                 project.scheme)
+        scale = project.scale(m)
+        size, text = recorded[source[m.id]].get(m.id, (None, None)) if detected else (None, None)
+        if size is None:
+            size, text = scale.pixel_size_nm, scale.origin()
         items.append(MicrographInput(experiment.name, experiment.id, m.id, m.name,
-                                     float(project.magnification(m)), detected, xyxy, cls, score,
-                                     counts, boxes))
+                                     float(scale.magnification), detected, xyxy, cls, score,
+                                     counts, boxes, float(size), text))
     progress(1.0, "statistics data read")
     return StatisticsInput(str(project.path), project.scheme, run,
                            tuple(e.name for e in experiments), tuple(items),
@@ -159,7 +168,8 @@ def compute_statistics(data: StatisticsInput, threshold: float = 0.5, *,
     for m in data.micrographs:
         base = {"experiment": m.experiment, "experiment_id": m.experiment_id,
                 "micrograph_id": m.micrograph_id, "file": m.file,
-                "magnification": m.magnification}
+                "magnification": m.magnification, "pixel_size_nm": m.pixel_size_nm,
+                "scale": m.scale}
         if m.detected:
             kept = m.pred_class[m.pred_score >= threshold].astype(np.int64)
             rows.append({**base, "source": "predicted", "counts": _count_ids(kept, data.scheme)})

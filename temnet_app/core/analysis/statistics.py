@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 SOURCES = ("predicted", "manual")
-ID_COLUMNS = ("experiment", "experiment_id", "micrograph_id", "file", "magnification", "source")
+ID_COLUMNS = ("experiment", "experiment_id", "micrograph_id", "file", "magnification",
+              "pixel_size_nm", "scale", "source")
 SUMMARY_PREFIX = {"predicted": "pred_", "manual": "manual_"}
 
 
@@ -140,7 +141,8 @@ def micrograph_table(rows: Iterable[Mapping] | pd.DataFrame,
 
     Each input row gives ``experiment``, ``micrograph_id``, ``file``, ``source`` ("predicted"
     or "manual") and its counts, either as ``counts`` (class name -> count) or as
-    ``n_<class>`` columns; ``experiment_id`` and ``magnification`` are optional. Output
+    ``n_<class>`` columns; ``experiment_id``, ``magnification``, ``pixel_size_nm`` and
+    ``scale`` (where the pixel size came from) are optional. Output
     columns: ID_COLUMNS, ``n_<class>``..., ``total``, ``pct_<class>``... (NaN for 0 virions).
     """
     records = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else list(rows)
@@ -154,7 +156,9 @@ def micrograph_table(rows: Iterable[Mapping] | pd.DataFrame,
         record = {"experiment": str(row["experiment"]),
                   "experiment_id": row.get("experiment_id"),
                   "micrograph_id": row["micrograph_id"], "file": str(row.get("file", "")),
-                  "magnification": row.get("magnification"), "source": source}
+                  "magnification": row.get("magnification"),
+                  "pixel_size_nm": row.get("pixel_size_nm"), "scale": row.get("scale") or "",
+                  "source": source}
         record.update({count_column(n): c for n, c in zip(names, counts)})
         record["total"] = sum(counts)
         record.update({pct_column(n): p for n, p in zip(names, percentages(counts))})
@@ -166,6 +170,7 @@ def micrograph_table(rows: Iterable[Mapping] | pd.DataFrame,
     for col in map(pct_column, names):
         table[col] = table[col].astype(np.float64)
     table["magnification"] = pd.to_numeric(table["magnification"], errors="coerce")
+    table["pixel_size_nm"] = pd.to_numeric(table["pixel_size_nm"], errors="coerce")
     return table
 
 

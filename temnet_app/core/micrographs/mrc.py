@@ -1,8 +1,8 @@
 """MRC / MRC2014 micrographs (cryo-EM and many TEM cameras' exports), read with mrcfile.
 
 The pixel size comes from the header's voxel size (angstroms; 0 means unknown); MRC has no
-magnification field, so the magnification is derived from the pixel size at the reference
-calibration. A stack (nz > 1) or a volume is refused like a multi-page TIFF volume.
+magnification field, so none is reported. A stack (nz > 1) or a volume is refused like a
+multi-page TIFF volume.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from temnet_app.core import units
 from temnet_app.core.micrographs.source import (SourceImage, check_dtype, check_size, fail,
-                                                plausible_magnification)
+                                                plausible_pixel_size)
 
 MRC_MAGIC_OFFSET = 208          # "MAP " at byte 208 of every MRC2014 header
 
@@ -43,13 +42,10 @@ def read_mrc(path: Path, *, header_only: bool, max_pixels: int) -> SourceImage:
                                      f"{nz}); open one 2-D micrograph per file")
                 check_dtype(path, mrc.data.dtype)
                 check_size(path, ny, nx, max_pixels)
-                size_nm = float(mrc.voxel_size.x) / 10.0
-                size_nm = size_nm if np.isfinite(size_nm) and size_nm > 0 else None
-                magnification = plausible_magnification(
-                    units.magnification_from_pixel_size(size_nm)) if size_nm else None
+                size_nm = plausible_pixel_size(float(mrc.voxel_size.x) / 10.0)
                 source = SourceImage(format="mrc", dtype=np.dtype(mrc.data.dtype).name,
                                      shape=(ny, nx), height=ny, width=nx, page_count=1,
-                                     magnification=magnification, pixel_size_nm=size_nm)
+                                     magnification=None, pixel_size_nm=size_nm)
                 if not header_only:
                     # rows in the file's order (as mrcfile gives them); some viewers show
                     # MRC images flipped vertically, which boxes exported from here will not be

@@ -1,9 +1,12 @@
-"""Open a micrograph file: TIFF, PNG, JPEG or MRC -> 2-D uint8 pixels + what the file says.
+"""Open a micrograph file: TIFF, PNG, JPEG, MRC, DM3 / DM4 or TIA SER -> 2-D uint8 pixels + what
+the file says.
 
 Every part of the app opens images through :func:`read_micrograph`. It
 
 * picks the decoder from the file's content (a PNG named ``.tif`` still opens; the suffix
-  must be one of :data:`SUPPORTED_SUFFIXES`);
+  must be one of :data:`SUPPORTED_SUFFIXES`): :mod:`.tiff` (tifffile), :mod:`.pillow` (PNG,
+  JPEG), :mod:`.mrc` (mrcfile), :mod:`.gatan` (DM3 / DM4) and :mod:`.tia` (SER, and the
+  ``.emi`` that opens its SER file) through rosettasciio;
 * checks the header (size, pixel type, 3-D stacks) before decoding any pixel data;
 * turns colour into grey (BT.601 luminance) and keeps 8-bit grey exactly as stored;
 * crops the microscope's white info band off the bottom (:mod:`.info_band`), measured in
@@ -26,20 +29,28 @@ from typing import Optional, Union
 
 import numpy as np
 
-from temnet_app.core import units
-from temnet_app.core.errors import MicrographError
+from temnet_app.core.micrographs.gatan import DM_HEAD_BYTES, dm_version
 from temnet_app.core.micrographs.info_band import detect_info_band
 from temnet_app.core.micrographs.intensity import to_uint8
 from temnet_app.core.micrographs.mrc import MRC_MAGIC_OFFSET, looks_like_mrc
 from temnet_app.core.micrographs.source import DEFAULT_MAX_PIXELS, MIN_SIDE, SourceImage, fail
+from temnet_app.core.micrographs.tia import looks_like_ser
 
-__all__ = ["DEFAULT_MAX_PIXELS", "SUPPORTED_SUFFIXES", "LoadedMicrograph", "MicrographInfo",
-           "is_micrograph_file", "read_info", "read_micrograph", "resolve_magnification"]
+__all__ = ["DEFAULT_MAX_PIXELS", "FORMAT_LIST", "MICROGRAPH_SUFFIXES", "SUPPORTED_SUFFIXES",
+           "LoadedMicrograph", "MicrographInfo", "is_micrograph_file", "read_info",
+           "read_micrograph"]
 
 PathLike = Union[str, os.PathLike]
 
-SUPPORTED_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".mrc")
-_FORMAT_NAMES = "TIFF (.tif, .tiff), PNG (.png), JPEG (.jpg, .jpeg) or MRC (.mrc)"
+# what read_micrograph opens (any case)
+SUPPORTED_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".mrc", ".dm3", ".dm4", ".ser",
+                      ".emi")
+# the files that are micrographs of their own: all but TIA's .emi, the settings file that
+# opens its .ser (a folder holding name.emi and name_1.ser has one micrograph, not two)
+MICROGRAPH_SUFFIXES = tuple(s for s in SUPPORTED_SUFFIXES if s != ".emi")
+FORMAT_LIST = "TIFF, PNG, JPEG, MRC, DM3/DM4, SER"     # for messages
+_FORMAT_NAMES = ("TIFF (.tif, .tiff), PNG (.png), JPEG (.jpg, .jpeg), MRC (.mrc), "
+                 "DigitalMicrograph (.dm3, .dm4) or TIA (.ser, .emi)")
 _MAGIC = ((b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"II+\x00", "tiff"),
           (b"MM\x00+", "tiff"), (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"))
 
@@ -48,10 +59,11 @@ _MAGIC = ((b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"II+\x00", "tiff"),
 class MicrographInfo:
     """What was read from a micrograph file.
 
-    ``source_dtype`` / ``source_shape``: the first page as stored (e.g. "uint16",
-    (2672, 4008) or (H, W, 3) for colour). ``width`` / ``height``: the returned pixels (after
-    the band crop). ``magnification`` (x) and ``pixel_size_nm`` come from the file's
-    metadata (one derived from the other when only one is stated), None when absent.
+    ``format``: "tiff", "png", "jpeg", "mrc", "dm3", "dm4" or "ser" (also for an ``.emi``,
+    which opens its SER file). ``source_dtype`` / ``source_shape``: the first page as stored
+    (e.g. "uint16", (2672, 4008) or (H, W, 3) for colour). ``width`` / ``height``: the
+    returned pixels (after the band crop). ``magnification`` (x, the nominal value) and
+    ``pixel_size_nm`` are what the file's metadata state, each None when absent.
     ``band_rows``: rows cropped off the bottom as the info band (0 if none or not looked
     for). ``stretch``: the source range (lo, hi) mapped to 0..255, None for 8-bit sources.
     """
@@ -78,10 +90,12 @@ class LoadedMicrograph:
 
 
 def is_micrograph_file(path: PathLike) -> bool:
-    """True when ``path`` has a supported image suffix (case-insensitive) and is not a hidden
-    file (names starting with "." such as macOS ``._name.tif`` companions are skipped)."""
+    """True when ``path`` has a micrograph suffix (:data:`MICROGRAPH_SUFFIXES`,
+    case-insensitive) and is not a hidden file (names starting with "." such as macOS
+    ``._name.tif`` companions are skipped). A TIA ``.emi`` is not one: its ``.ser`` file is
+    (:func:`read_micrograph` still opens an ``.emi`` given by name)."""
     name = Path(path).name
-    return not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES
+    return not name.startswith(".") and Path(name).suffix.lower() in MICROGRAPH_SUFFIXES
 
 
 def _sniff(path: Path) -> str:
@@ -101,18 +115,25 @@ def _sniff(path: Path) -> str:
         if path.stat().st_size == 0:
             raise fail(path, "the file is empty (0 bytes)")
         with open(path, "rb") as handle:
-            head = handle.read(MRC_MAGIC_OFFSET + 4)
+            head = handle.read(max(MRC_MAGIC_OFFSET + 4, DM_HEAD_BYTES))
     except OSError as exc:
         raise fail(path, exc.strerror or str(exc)) from exc
     for magic, fmt in _MAGIC:
         if head.startswith(magic):
             return fmt
+    if looks_like_ser(head):
+        return "ser"
+    version = dm_version(head)
+    if version is not None:
+        return f"dm{version}"
     if looks_like_mrc(head):
         return "mrc"
+    if path.suffix.lower() == ".emi":     # binary settings with XML inside: no magic number
+        return "emi"
     looks_like_text = all(b in b"\t\n\r" or 32 <= b < 127 for b in head[:16])
     what = "it holds text" if looks_like_text else "its content is not a known image format"
-    raise fail(path, f"not a TIFF, PNG, JPEG or MRC image ({what}) despite the "
-                     f"{path.suffix!r} suffix")
+    raise fail(path, f"not a TIFF, PNG, JPEG or MRC image, nor a DigitalMicrograph (DM3, DM4) or "
+                     f"TIA (SER) file ({what}) despite the {path.suffix!r} suffix")
 
 
 def _read_source(path: PathLike, header_only: bool, max_pixels: int) -> SourceImage:
@@ -124,6 +145,15 @@ def _read_source(path: PathLike, header_only: bool, max_pixels: int) -> SourceIm
     if fmt == "mrc":
         from temnet_app.core.micrographs.mrc import read_mrc
         return read_mrc(path, header_only=header_only, max_pixels=max_pixels)
+    if fmt in ("dm3", "dm4"):
+        from temnet_app.core.micrographs.gatan import read_dm
+        return read_dm(path, fmt, header_only=header_only, max_pixels=max_pixels)
+    if fmt == "ser":
+        from temnet_app.core.micrographs.tia import read_ser
+        return read_ser(path, header_only=header_only, max_pixels=max_pixels)
+    if fmt == "emi":
+        from temnet_app.core.micrographs.tia import read_emi
+        return read_emi(path, header_only=header_only, max_pixels=max_pixels)
     from temnet_app.core.micrographs.pillow import read_pillow
     return read_pillow(path, fmt, header_only=header_only, max_pixels=max_pixels)
 
@@ -175,22 +205,3 @@ def read_info(path: PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Microg
                           height=source.height, page_count=source.page_count,
                           magnification=source.magnification,
                           pixel_size_nm=source.pixel_size_nm, band_rows=0, stretch=None)
-
-
-def resolve_magnification(override: Optional[float], file_value: Optional[float],
-                          experiment_value: Optional[float]) -> tuple[float, str]:
-    """The magnification to use and where it came from.
-
-    First non-None of the per-micrograph ``override`` ("override"), the file's metadata
-    ("file"), the experiment's setting ("experiment"); else 30,000x ("default"). The chosen
-    value must be a plausible magnification (1,000x-1,000,000x), else MicrographError.
-    """
-    for value, source in ((override, "override"), (file_value, "file"),
-                          (experiment_value, "experiment")):
-        if value is None:
-            continue
-        try:
-            return units.check_magnification(value), source
-        except (TypeError, ValueError) as exc:
-            raise MicrographError(f"invalid {source} magnification {value!r}: {exc}") from None
-    return float(units.DEFAULT_MAGNIFICATION), "default"

@@ -182,25 +182,24 @@ def pixel_size_from_resolution(per_unit, unit_code) -> Optional[float]:
         return None
     if unit_nm is None or not (math.isfinite(per_unit) and per_unit > 1.0):
         return None
-    return plausible_pixel_size(unit_nm / per_unit)
+    # six significant digits: a TIFF rational holds ~7, so 0.561 nm is stored as 0.56099999999
+    return plausible_pixel_size(float(f"{unit_nm / per_unit:.6g}"))
 
 
 def combine_scale(texts: Iterable[str], resolution_nm: Optional[float] = None
                   ) -> tuple[Optional[float], Optional[float]]:
-    """(magnification, nm per pixel) from description texts, then a resolution-tag pixel size.
+    """(magnification, nm per pixel) stated by description texts, then a resolution tag.
 
-    The first text stating a value wins. When only one of the two is known, the other is
-    derived with :mod:`temnet_app.core.units` (0.561 nm/px at 30,000x).
+    The first text stating a value wins; the resolution tag gives the pixel size when no text
+    states one, or when it agrees with the text's within 1% (the text is often rounded). Only
+    what the file states is returned (None for the rest): turning a magnification into a pixel
+    size needs the camera's calibration, which :mod:`temnet_app.core.scale` applies.
     """
     mag = size = None
     for text in texts:
         text_mag, text_size = parse_scale_text(text)
         mag = mag if mag is not None else text_mag
         size = size if size is not None else text_size
-    if size is None:
-        size = resolution_nm
-    if mag is None and size is not None:
-        mag = plausible_magnification(units.magnification_from_pixel_size(size))
-    if size is None and mag is not None:
-        size = units.nm_per_pixel(mag)
+    if size is None or (resolution_nm is not None and abs(resolution_nm - size) <= 0.01 * size):
+        size = resolution_nm    # a rounded "Cal: 0.842 nm/pix" next to an exact resolution tag
     return mag, size

@@ -9,10 +9,23 @@ first page.
 
 Colour: RGB(A) -> luminance; palette -> colours -> luminance; other multi-sample images use
 their first sample; MINISWHITE integer images are inverted so that bright means bright.
+
+Scale: each of the pixel size and the magnification comes from the first of
+
+1. calibrated tags that tifffile parses: the FEI / Thermo Fisher SEM and DualBeam tags
+   (34680 FEI_SFEG, 34682 FEI_HELIOS; ``[Scan] PixelWidth`` / ``PixelHeight`` in metres, or
+   the same keys in the section that ``[Beam] Scan`` names) and the Olympus SIS tag (33560;
+   pixel size in metres and the nominal magnification). These are the instrument's own
+   calibration. FEI files state no magnification usable here (an SEM's is relative to a
+   screen width), so none is reported from them;
+2. description texts (ImageDescription and a second description; :func:`.source.parse_scale_text`);
+3. for the pixel size only, the resolution tag (XResolution with ResolutionUnit), which many
+   programs fill with a screen resolution and is trusted least.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +33,8 @@ import numpy as np
 from temnet_app.core.errors import MicrographError
 from temnet_app.core.micrographs.intensity import luminance
 from temnet_app.core.micrographs.source import (SourceImage, check_dtype, check_size, combine_scale,
-                                                fail, pixel_size_from_resolution)
+                                                fail, pixel_size_from_resolution,
+                                                plausible_magnification, plausible_pixel_size)
 
 MAX_PLANES = 4
 _PHOTOMETRIC_MINISWHITE = 0
@@ -61,14 +75,56 @@ def _page_geometry(page) -> tuple[int, int, int | None]:
     return int(shape[axes.index("Y")]), int(shape[axes.index("X")]), sample_axis
 
 
-def _scale(page) -> tuple[float | None, float | None]:
+def _square_nm(width_m, height_m) -> float | None:
+    """nm per pixel from a pixel width and height in metres (height optional), when square."""
+    try:
+        width = float(width_m) * 1e9
+        height = width if height_m is None else float(height_m) * 1e9
+    except (TypeError, ValueError):
+        return None
+    if not (math.isfinite(width) and math.isfinite(height)) or \
+            not math.isclose(width, height, rel_tol=1e-3):
+        return None
+    return plausible_pixel_size(width)
+
+
+def _fei_scale(fei: dict) -> float | None:
+    """nm per pixel from tifffile's ``fei_metadata`` (INI sections -> dicts)."""
+    beam = fei.get("Beam") if isinstance(fei.get("Beam"), dict) else {}
+    for name in ("Scan", beam.get("Scan")):
+        section = fei.get(name) if isinstance(name, str) else None
+        if isinstance(section, dict) and "PixelWidth" in section:
+            return _square_nm(section["PixelWidth"], section.get("PixelHeight"))
+    return None
+
+
+def _tag_scale(tif) -> tuple[float | None, float | None]:
+    """(magnification, nm per pixel) from the FEI or Olympus SIS tags of the first page."""
+    try:
+        fei = tif.fei_metadata
+        sis = tif.sis_metadata
+    except Exception:  # a malformed private tag must not stop the image from opening
+        return None, None
+    if isinstance(fei, dict) and fei:
+        return None, _fei_scale(fei)
+    if isinstance(sis, dict) and "pixelsizex" in sis:
+        return (plausible_magnification(sis.get("magnification")),
+                _square_nm(sis["pixelsizex"], sis.get("pixelsizey")))
+    return None, None
+
+
+def _scale(tif, page) -> tuple[float | None, float | None]:
+    """(magnification, nm per pixel): calibrated tags, then texts, then the resolution tag."""
     texts = [page.description, getattr(page, "description1", "")]
     resolution_nm = None
     try:
         resolution_nm = pixel_size_from_resolution(page.resolution[0], page.resolutionunit)
     except (AttributeError, IndexError, TypeError, ValueError, ZeroDivisionError):
         resolution_nm = None
-    return combine_scale((t for t in texts if t), resolution_nm)
+    text_mag, text_size = combine_scale((t for t in texts if t), resolution_nm)
+    tag_mag, tag_size = _tag_scale(tif)
+    return (tag_mag if tag_mag is not None else text_mag,
+            tag_size if tag_size is not None else text_size)
 
 
 def _check_complete(path: Path, page, file_size: int) -> None:
@@ -117,7 +173,7 @@ def read_tiff(path: Path, *, header_only: bool, max_pixels: int) -> SourceImage:
             _check_not_volume(path, tif)
             height, width, sample_axis = _page_geometry(page)
             check_size(path, height, width, max_pixels)
-            magnification, pixel_size = _scale(page)
+            magnification, pixel_size = _scale(tif, page)
             source = SourceImage(format="tiff", dtype=np.dtype(page.dtype).name,
                                  shape=tuple(int(s) for s in page.shape), height=height,
                                  width=width, page_count=len(tif.pages),

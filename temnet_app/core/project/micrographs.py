@@ -1,5 +1,5 @@
 """Micrographs of a project: adding folders and files, finding image files again after a move,
-and the magnification used for each.
+and the scale (pixel size, magnification) used for each.
 
 Stored paths are POSIX paths relative to the project file's folder (see
 :mod:`temnet_app.core.project.files`); sizes are of the image as the app uses it (after the
@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Optional, Union
 
 from temnet_app.core.errors import MicrographError, ProjectError
-from temnet_app.core.micrographs import is_micrograph_file, read_micrograph, resolve_magnification
+from temnet_app.core.micrographs import is_micrograph_file, read_micrograph
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress
 from temnet_app.core.project import sql
 from temnet_app.core.project.files import (absolute, fallback_locations, file_size, is_hidden,
                                            matches, primary_location, sha256_file, stored_path)
 from temnet_app.core.project.records import AddFolderResult, Experiment, Micrograph, utc_now
 from temnet_app.core.project.store import Store
+from temnet_app.core.scale import Scale, resolve_scale
 
 MicrographRef = Union[Micrograph, int]
 
@@ -28,12 +29,14 @@ MicrographRef = Union[Micrograph, int]
 class Micrographs:
     """The micrographs table of one project file, and where their image files are now."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, camera) -> None:
         self._store = store
+        self._camera = camera           # () -> the project's CameraCalibration or None
         self._resolved: dict[int, tuple[Path, str]] = {}
 
     def add_folder(self, folder, name: Optional[str] = None,
                    magnification: Optional[float] = None, *,
+                   pixel_size_nm: Optional[float] = None,
                    progress: Optional[ProgressFn] = None,
                    cancel: Optional[CancelToken] = None) -> AddFolderResult:
         """A new experiment named after ``folder`` (or ``name``; a taken name becomes
@@ -45,6 +48,7 @@ class Micrographs:
         if not folder.is_dir():
             raise ProjectError(f"not a folder: {folder}")
         magnification = sql.check_mag(magnification)
+        pixel_size_nm = sql.check_pixel(pixel_size_nm)
         base_name = sql.clean_name(name if name is not None else folder.name)
         skipped: list[tuple[Path, str]] = []
         images: list[Path] = []
@@ -85,7 +89,7 @@ class Micrographs:
         check_cancel(cancel)
         with self._store.writing("add the folder") as (conn, events):
             experiment = sql.insert_experiment(conn, sql.unique_name(conn, base_name), "",
-                                               magnification)
+                                               magnification, pixel_size_nm)
             added = [self._insert_micrograph(conn, experiment, image, record)
                      for image, record in records]
             events.add("experiment", [experiment.id])
@@ -203,17 +207,29 @@ class Micrographs:
                          (value, micrograph.id))
             events.add("micrograph", [micrograph.id])
 
-    def magnification_and_source(self, micrograph: MicrographRef) -> tuple[float, str]:
-        """The magnification used for a micrograph (override, else file, else experiment,
-        else default) and where it came from, read fresh from the file."""
+    def set_pixel_size_override(self, micrograph_id: int, value: Optional[float]) -> None:
+        """Set (or clear with ``None``) the user's pixel size (nm) for one micrograph; it
+        decides over a magnification override."""
+        value = sql.check_pixel(value)
+        with self._store.writing("set the pixel size") as (conn, events):
+            micrograph = sql.get_micrograph(conn, micrograph_id)
+            conn.execute("UPDATE micrographs SET pixel_size_override = ? WHERE id = ?",
+                         (value, micrograph.id))
+            events.add("micrograph", [micrograph.id])
+
+    def scale(self, micrograph: MicrographRef) -> Scale:
+        """The pixel size and magnification used for a micrograph and where each came from
+        (see :func:`temnet_app.core.scale.resolve_scale`), read fresh from the file."""
         with self._store.reading() as conn:
             current = sql.get_micrograph(conn, _mid(micrograph))
             experiment = sql.get_experiment(conn, current.experiment_id)
-        return resolve_magnification(current.magnification_override,
-                                     current.file_magnification, experiment.magnification)
-
-    def magnification(self, micrograph: MicrographRef) -> float:
-        return float(self.magnification_and_source(micrograph)[0])
+        return resolve_scale(override_pixel_size=current.pixel_size_override,
+                             override_magnification=current.magnification_override,
+                             file_pixel_size=current.pixel_size_nm,
+                             file_magnification=current.file_magnification,
+                             experiment_pixel_size=experiment.pixel_size_nm,
+                             experiment_magnification=experiment.magnification,
+                             camera=self._camera())
 
 
 def _mid(micrograph: MicrographRef) -> int:

@@ -31,6 +31,7 @@ from temnet_app.core.project.records import (AddFolderResult, ChangeEvent, Detec
                                              Micrograph)
 from temnet_app.core.project.runs import Runs
 from temnet_app.core.project.store import Store
+from temnet_app.core.scale import CameraCalibration, Scale
 
 SCHEMA_VERSION = schema.SCHEMA_VERSION
 PROJECT_SUFFIX = schema.PROJECT_SUFFIX
@@ -55,7 +56,7 @@ class Project:
         self._store = Store(path, conn, read_only)
         self._meta = Meta(self._store)
         self._experiments = Experiments(self._store)
-        self._micrographs = Micrographs(self._store)
+        self._micrographs = Micrographs(self._store, self._meta.camera_calibration)
         self._manual = ManualData(self._store, self._meta)
         self._runs = Runs(self._store, self._meta)
 
@@ -200,10 +201,10 @@ class Project:
         self._meta.set_setting(key, value)
 
     # ----------------------------------------------------------------- experiments
-    def add_experiment(self, name: str, notes: str = "",
-                       magnification: Optional[float] = None) -> Experiment:
+    def add_experiment(self, name: str, notes: str = "", magnification: Optional[float] = None,
+                       pixel_size_nm: Optional[float] = None) -> Experiment:
         """A new experiment; its name must be unique (case-insensitive)."""
-        return self._experiments.add_experiment(name, notes, magnification)
+        return self._experiments.add_experiment(name, notes, magnification, pixel_size_nm)
 
     def experiments(self) -> list[Experiment]:
         return self._experiments.experiments()
@@ -216,10 +217,12 @@ class Project:
         return self._experiments.experiment_by_name(name)
 
     def update_experiment(self, experiment_id: int, *, name: Optional[str] = None,
-                          notes: Optional[str] = None, magnification=UNCHANGED) -> Experiment:
-        """Change name, notes and/or magnification (``None`` clears the magnification)."""
+                          notes: Optional[str] = None, magnification=UNCHANGED,
+                          pixel_size_nm=UNCHANGED) -> Experiment:
+        """Change name, notes, magnification and/or pixel size (``None`` clears a value)."""
         return self._experiments.update_experiment(experiment_id, name=name, notes=notes,
-                                                   magnification=magnification)
+                                                   magnification=magnification,
+                                                   pixel_size_nm=pixel_size_nm)
 
     def remove_experiment(self, experiment_id: int) -> None:
         """Delete the experiment with its micrographs, manual data and detections."""
@@ -228,12 +231,15 @@ class Project:
     # ----------------------------------------------------------------- micrographs
     def add_folder(self, folder, name: Optional[str] = None,
                    magnification: Optional[float] = None, *,
+                   pixel_size_nm: Optional[float] = None,
                    progress: Optional[ProgressFn] = None,
                    cancel: Optional[CancelToken] = None) -> AddFolderResult:
         """A new experiment named after ``folder`` (or ``name``; a taken name becomes
         ``name (2)``) with one micrograph per image file, in natural name order; skipped files
-        are listed with the reason."""
-        return self._micrographs.add_folder(folder, name, magnification, progress=progress,
+        are listed with the reason. ``magnification`` / ``pixel_size_nm``: the experiment's
+        scale, used for micrographs whose files state none."""
+        return self._micrographs.add_folder(folder, name, magnification,
+                                            pixel_size_nm=pixel_size_nm, progress=progress,
                                             cancel=cancel)
 
     def add_micrograph(self, experiment_id: int, image_path) -> Micrograph:
@@ -264,13 +270,31 @@ class Project:
         """Set (or clear with ``None``) the user's magnification for one micrograph."""
         self._micrographs.set_magnification_override(micrograph_id, value)
 
-    def magnification_and_source(self, micrograph: MicrographRef) -> tuple[float, str]:
-        """The magnification used for a micrograph (override, else file, else experiment,
-        else default) and where it came from."""
-        return self._micrographs.magnification_and_source(micrograph)
+    def set_pixel_size_override(self, micrograph_id: int, value: Optional[float]) -> None:
+        """Set (or clear with ``None``) the user's pixel size in nm for one micrograph."""
+        self._micrographs.set_pixel_size_override(micrograph_id, value)
+
+    def scale(self, micrograph: MicrographRef) -> Scale:
+        """The micrograph's pixel size (what the detector uses) and magnification, each with
+        where it came from: override, file, experiment, default (pixel size first at each
+        level; magnifications converted with the camera calibration)."""
+        return self._micrographs.scale(micrograph)
+
+    def pixel_size(self, micrograph: MicrographRef) -> float:
+        """nm per pixel used for the micrograph (``scale(micrograph).pixel_size_nm``)."""
+        return self._micrographs.scale(micrograph).pixel_size_nm
 
     def magnification(self, micrograph: MicrographRef) -> float:
-        return self._micrographs.magnification(micrograph)
+        """The nominal magnification (the lab's label; the detector uses :meth:`pixel_size`)."""
+        return self._micrographs.scale(micrograph).magnification
+
+    def camera_calibration(self) -> Optional[CameraCalibration]:
+        """The camera's nm/px at a magnification (None: 0.561 nm/px at 30,000x)."""
+        return self._meta.camera_calibration()
+
+    def set_camera_calibration(self, calibration: Optional[CameraCalibration]) -> None:
+        """Set the project's camera calibration (``None``: the reference calibration)."""
+        self._meta.set_camera_calibration(calibration)
 
     # ----------------------------------------------------------------- manual reference data
     def set_manual_boxes(self, micrograph_id: int, boxes: Sequence[Box]) -> None:
@@ -312,9 +336,15 @@ class Project:
         return self._runs.start_run(model_id, settings, score_floor)
 
     def store_detections(self, run_id: int, micrograph_id: int,
-                         detections: Sequence[Detection]) -> None:
-        """Replace the micrograph's detections in the run, in ONE transaction."""
-        self._runs.store_detections(run_id, micrograph_id, detections)
+                         detections: Sequence[Detection], scale: Optional[Scale] = None) -> None:
+        """Replace the micrograph's detections in the run, in ONE transaction; ``scale`` (the
+        one the detector was given) is recorded with them."""
+        self._runs.store_detections(run_id, micrograph_id, detections, scale)
+
+    def run_scales(self, run_id: int) -> dict[int, tuple[Optional[float], Optional[str]]]:
+        """{micrograph id: (nm/px, where it came from)} the run used (None for runs stored
+        before project format 4)."""
+        return self._runs.run_scales(run_id)
 
     def finish_run(self, run_id: int, status: str) -> DetectionRun:
         """Set the run's status (``complete``, ``cancelled``, ``failed``, or ``running``)."""

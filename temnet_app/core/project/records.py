@@ -35,16 +35,21 @@ class Experiment:
     notes: str
     magnification: Optional[float]
     created: str
+    pixel_size_nm: Optional[float] = None
+
+    COLUMNS = "id, name, notes, magnification, created, pixel_size_nm"
 
     @classmethod
     def from_row(cls, row: tuple) -> "Experiment":
-        return cls(int(row[0]), row[1], row[2], row[3], row[4])
+        return cls(int(row[0]), row[1], row[2], row[3], row[4], row[5])
 
 
 @dataclass(frozen=True)
 class Micrograph:
     """One image of an experiment; ``width`` x ``height`` are of the image as the app uses it
-    (after the info-band crop); ``checksum`` is the sha256 hex of the file bytes."""
+    (after the info-band crop); ``checksum`` is the sha256 hex of the file bytes.
+    ``file_magnification`` / ``pixel_size_nm``: what the file states (None when it does not);
+    ``magnification_override`` / ``pixel_size_override``: what the user set for it."""
 
     id: int
     experiment_id: int
@@ -56,6 +61,7 @@ class Micrograph:
     magnification_override: Optional[float]
     pixel_size_nm: Optional[float]
     added: str
+    pixel_size_override: Optional[float] = None
 
     @property
     def name(self) -> str:
@@ -63,12 +69,12 @@ class Micrograph:
         return PurePosixPath(self.path).name
 
     COLUMNS = ("id, experiment_id, path, width, height, checksum, file_magnification, "
-               "magnification_override, pixel_size_nm, added")
+               "magnification_override, pixel_size_nm, added, pixel_size_override")
 
     @classmethod
     def from_row(cls, row: tuple) -> "Micrograph":
         return cls(int(row[0]), int(row[1]), row[2], int(row[3]), int(row[4]), row[5],
-                   row[6], row[7], row[8], row[9])
+                   row[6], row[7], row[8], row[9], row[10])
 
 
 @dataclass(frozen=True)

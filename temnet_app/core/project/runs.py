@@ -56,10 +56,11 @@ class Runs:
             return sql.get_run(conn, cursor.lastrowid)
 
     def store_detections(self, run_id: int, micrograph_id: int,
-                         detections: Sequence[Detection]) -> None:
+                         detections: Sequence[Detection], scale=None) -> None:
         """Replace the micrograph's detections in the run, in ONE transaction. Detections
         scoring below the run's floor are not stored; zero detections still marks the
-        micrograph as done in this run."""
+        micrograph as done in this run. ``scale`` (a :class:`~temnet_app.core.scale.Scale`)
+        is kept as the run's provenance for the micrograph."""
         detections = list(detections)
         self._meta.check_class_ids(detections, "detections")
         for d in detections:
@@ -72,14 +73,26 @@ class Runs:
                     for d in detections if d.score >= run.score_floor]
             conn.execute("DELETE FROM detections WHERE run_id = ? AND micrograph_id = ?",
                          (run.id, mid))
-            conn.execute("INSERT INTO run_micrographs (run_id, micrograph_id, stored) "
-                         "VALUES (?, ?, ?) ON CONFLICT (run_id, micrograph_id) "
-                         "DO UPDATE SET stored = excluded.stored", (run.id, mid, utc_now()))
+            size, text = (None, None) if scale is None else (scale.pixel_size_nm,
+                                                             scale.origin())
+            conn.execute("INSERT INTO run_micrographs (run_id, micrograph_id, stored, "
+                         "pixel_size_nm, scale) VALUES (?, ?, ?, ?, ?) ON CONFLICT "
+                         "(run_id, micrograph_id) DO UPDATE SET stored = excluded.stored, "
+                         "pixel_size_nm = excluded.pixel_size_nm, scale = excluded.scale",
+                         (run.id, mid, utc_now(), size, text))
             conn.executemany(f"INSERT INTO detections (run_id, micrograph_id, {_DET_COLUMNS}) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             conn.execute("UPDATE runs SET heartbeat = ? WHERE id = ? AND status = 'running'",
                          (utc_now(), run.id))
             events.add("detections", [mid], run_id=run.id)
+
+    def run_scales(self, run_id: int) -> dict:
+        """{micrograph id: (nm/px, where it came from)} recorded by :meth:`store_detections`."""
+        with self._store.reading() as conn:
+            run = sql.get_run(conn, run_id)
+            rows = conn.execute("SELECT micrograph_id, pixel_size_nm, scale FROM run_micrographs "
+                                "WHERE run_id = ? ORDER BY micrograph_id", (run.id,)).fetchall()
+        return {int(m): (None if size is None else float(size), text) for m, size, text in rows}
 
     def finish_run(self, run_id: int, status: str) -> DetectionRun:
         """Set the run's status (``complete``, ``cancelled``, ``failed``, or back to

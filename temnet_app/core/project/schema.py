@@ -17,7 +17,7 @@ from typing import Callable
 from temnet_app.core.boxes import DEFAULT_CLASS_NAMES
 from temnet_app.core.errors import ProjectError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 PROJECT_SUFFIX = ".temnet"
 APPLICATION_ID = 0x54454D4E  # "TEMN"
 APPLICATION_NAME = "TEMNet Studio"
@@ -148,9 +148,40 @@ def _add_run_owner_v3(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+_PIXEL_SIZE_V4 = """
+ALTER TABLE micrographs ADD COLUMN pixel_size_override REAL;
+ALTER TABLE experiments ADD COLUMN pixel_size_nm REAL;
+ALTER TABLE run_micrographs ADD COLUMN pixel_size_nm REAL;
+ALTER TABLE run_micrographs ADD COLUMN scale TEXT;
+"""
+# Formats 1-3 stored in micrographs.pixel_size_nm either the file's calibration or a value
+# derived from its magnification at the reference calibration (0.561 nm/px at 30,000x).
+_REFERENCE_NM_TIMES_MAG = 0.561 * 30000.0
+
+
+def _pixel_size_is_the_scale_v4(conn: sqlite3.Connection) -> None:
+    """Version 3 -> 4: the pixel size decides the scale. Adds a per-micrograph pixel size
+    override, an experiment pixel size, and the scale each run used per micrograph (NULL for
+    runs stored before). ``micrographs`` now hold only what the file states: where the old
+    pixel size and magnification agree at the reference calibration one was derived from the
+    other. Magnifications are round numbers and derived ones rarely are, so a round
+    magnification keeps and its pixel size is cleared (it then goes through the project's
+    camera calibration), otherwise the magnification is the derived one and is cleared."""
+    for statement in _split_statements(_PIXEL_SIZE_V4):
+        conn.execute(statement)
+    consistent = ("file_magnification > 0 AND pixel_size_nm > 0 AND "
+                  "abs(pixel_size_nm * file_magnification - ?) <= 1e-6 * ?")
+    round_mag = "abs(file_magnification - 10 * round(file_magnification / 10)) < 1e-6"
+    product = (_REFERENCE_NM_TIMES_MAG, _REFERENCE_NM_TIMES_MAG)
+    conn.execute(f"UPDATE micrographs SET pixel_size_nm = NULL WHERE {consistent} AND "
+                 f"{round_mag}", product)
+    conn.execute(f"UPDATE micrographs SET file_magnification = NULL WHERE {consistent} AND "
+                 f"NOT {round_mag}", product)
+
+
 # Version n -> the function upgrading a version-n file to n + 1 inside an open transaction.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    0: _create_v1, 1: _add_reviews_v2, 2: _add_run_owner_v3}
+    0: _create_v1, 1: _add_reviews_v2, 2: _add_run_owner_v3, 3: _pixel_size_is_the_scale_v4}
 
 
 def _split_statements(script: str) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Optional
 
 from temnet_app.core.errors import ProjectError
 from temnet_app.core.project.records import DetectionRun, Experiment, Micrograph, utc_now
+from temnet_app.core.scale import check_pixel_size
 from temnet_app.core.units import check_magnification
 
 
@@ -31,6 +32,16 @@ def check_mag(value) -> Optional[float]:
         raise ProjectError(f"invalid magnification {value!r}: {exc}") from exc
 
 
+def check_pixel(value) -> Optional[float]:
+    """``None``, or a plausible pixel size in nm (else ProjectError)."""
+    if value is None:
+        return None
+    try:
+        return check_pixel_size(value)
+    except ValueError as exc:
+        raise ProjectError(f"invalid pixel size: {exc}") from exc
+
+
 def name_taken(conn: sqlite3.Connection, name: str) -> bool:
     return conn.execute("SELECT 1 FROM experiments WHERE name = ?", (name,)).fetchone() is not None
 
@@ -44,14 +55,16 @@ def unique_name(conn: sqlite3.Connection, base: str) -> str:
 
 
 def insert_experiment(conn: sqlite3.Connection, name: str, notes: str,
-                      magnification: Optional[float]) -> Experiment:
-    cursor = conn.execute("INSERT INTO experiments (name, notes, magnification, created) "
-                          "VALUES (?, ?, ?, ?)", (name, notes, magnification, utc_now()))
+                      magnification: Optional[float],
+                      pixel_size_nm: Optional[float] = None) -> Experiment:
+    cursor = conn.execute("INSERT INTO experiments (name, notes, magnification, created, "
+                          "pixel_size_nm) VALUES (?, ?, ?, ?, ?)",
+                          (name, notes, magnification, utc_now(), pixel_size_nm))
     return get_experiment(conn, cursor.lastrowid)
 
 
 def get_experiment(conn: sqlite3.Connection, experiment_id: int) -> Experiment:
-    row = conn.execute("SELECT id, name, notes, magnification, created FROM experiments "
+    row = conn.execute(f"SELECT {Experiment.COLUMNS} FROM experiments "
                        "WHERE id = ?", (int(experiment_id),)).fetchone()
     if row is None:
         raise ProjectError(f"no experiment with id {experiment_id} in this project")

@@ -19,7 +19,8 @@ from temnet_app.core.analysis import Statistics
 from temnet_app.core.csv_files import write_table
 
 DETECTION_COLUMNS = ("experiment", "micrograph_id", "file", "x1", "y1", "x2", "y2", "class",
-                     "score", "model_id", "run_id", "threshold", "magnification")
+                     "score", "model_id", "run_id", "threshold", "magnification",
+                     "pixel_size_nm")
 
 
 def _provenance(stats: Statistics) -> dict:
@@ -49,7 +50,8 @@ def detections_table(stats: Statistics) -> pd.DataFrame:
             "y2": xyxy[:, 3], "class": [names[c - 1] for c in m.pred_class[keep]],
             "score": m.pred_score[keep], "model_id": [prov["model_id"]] * n,
             "run_id": [prov["run_id"]] * n, "threshold": np.full(n, stats.threshold),
-            "magnification": np.full(n, m.magnification)}))
+            "magnification": np.full(n, m.magnification),
+            "pixel_size_nm": np.full(n, m.pixel_size_nm, dtype=np.float64)}))
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object if c in ("experiment", "file", "class",
                                                                 "model_id") else np.float64)
@@ -68,13 +70,18 @@ def counts_table(stats: Statistics) -> pd.DataFrame:
 
 def summary_table(stats: Statistics) -> pd.DataFrame:
     """The per-experiment summary with agreement columns, model, run, threshold and the
-    magnifications of the experiment's micrographs (e.g. ``30000`` or ``25000;30000``)."""
+    magnifications and pixel sizes of the experiment's micrographs (e.g. ``30000`` or
+    ``25000;30000``, and ``0.561`` or ``0.28;0.561``)."""
     table = stats.per_experiment.copy()
-    mags = {}
+    mags, sizes = {}, {}
     for m in stats.data.micrographs:
         mags.setdefault(m.experiment, set()).add(m.magnification)
+        if m.pixel_size_nm is not None:
+            sizes.setdefault(m.experiment, set()).add(round(m.pixel_size_nm, 4))
     table["magnifications"] = table["experiment"].map(
         lambda e: ";".join(f"{v:g}" for v in sorted(mags.get(e, ()))))
+    table["pixel_sizes_nm"] = table["experiment"].map(
+        lambda e: ";".join(f"{v:g}" for v in sorted(sizes.get(e, ()))))
     for key, value in _provenance(stats).items():
         table[key] = value
     return table

@@ -38,13 +38,19 @@ THUMBNAIL_PX = 560
 _GREY_HEADER = "#dfe5ec"
 
 
-def magnification_summary(stats: Statistics) -> str:
-    """e.g. ``30,000x (12 micrographs), 25,000x (3 micrographs)``."""
-    counts: dict[float, int] = {}
+def scale_summary(stats: Statistics) -> list[str]:
+    """One line per scale, e.g. ``0.561 nm/px, 30,000x: 12 micrographs (pixel size from
+    30,000x from the file, at the reference calibration)``; the pixel size is what the
+    detector used, the text in brackets where it came from."""
+    counts: dict[tuple, int] = {}
     for m in stats.data.micrographs:
-        counts[m.magnification] = counts.get(m.magnification, 0) + 1
-    return ", ".join(f"{mag:,.0f}x ({n} micrograph{'s' if n != 1 else ''})"
-                     for mag, n in sorted(counts.items(), reverse=True)) or "none"
+        key = (round(m.pixel_size_nm or 0.0, 4), m.magnification, m.scale)
+        counts[key] = counts.get(key, 0) + 1
+    lines = []
+    for (size, mag, text), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][:2])):
+        lines.append(f"{size:.3f} nm/px, {mag:,.0f}x: {n} micrograph{'s' if n != 1 else ''} "
+                     f"(pixel size: {text or 'not recorded'})")
+    return lines or ["none"]
 
 
 def provenance_lines(stats: Statistics, created: Optional[str] = None) -> list[str]:
@@ -60,8 +66,11 @@ def provenance_lines(stats: Statistics, created: Optional[str] = None) -> list[s
                      f"started {run.created}, score floor {run.score_floor:g}")
         wrapped = textwrap.wrap(f"Run settings: {settings_text(run.settings) or '(none)'}", 150)
         lines += wrapped[:6] + (["    ..."] if len(wrapped) > 6 else [])
-    lines.append(f"Confidence threshold: score >= {stats.threshold:.2f}    Magnifications: "
-                 f"{magnification_summary(stats)}")
+    lines.append(f"Confidence threshold: score >= {stats.threshold:.2f}")
+    scales = scale_summary(stats)
+    lines += [f"Scale: {line}" for line in scales[:4]]
+    if len(scales) > 4:
+        lines.append(f"Scale: ... and {len(scales) - 4} more (see the micrograph counts CSV)")
     lines += [f"Note: {note}" for note in stats.notes]
     return lines
 

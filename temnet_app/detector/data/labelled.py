@@ -17,8 +17,9 @@ without regions is a labelled micrograph with no virions (all its crops are back
 A CSV naming an image that is not in its folder is an error (``missing="skip"`` logs a warning
 and skips it instead): training on silently reduced data is worse than stopping.
 
-The magnification of a micrograph comes from its file metadata, else 30,000x (folders), or from
-the project (override, file, experiment, default). Boxes keep the micrograph's full-image
+The scale of a micrograph is its pixel size: from its file (calibration, else magnification at
+the reference calibration), else 30,000x (folders), or from the project (override, file,
+experiment, default; see :mod:`temnet_app.core.scale`). Boxes keep the micrograph's full-image
 coordinates; the microscope info band that
 :func:`~temnet_app.core.micrographs.reader.read_micrograph` crops off lies below every label.
 """
@@ -38,6 +39,7 @@ from temnet_app.core.annotations import read_via_csv
 from temnet_app.core.boxes import DEFAULT_SCHEME, Box, ClassScheme
 from temnet_app.core.errors import AnnotationError, ProjectError
 from temnet_app.core.micrographs import is_micrograph_file, read_info
+from temnet_app.core.scale import check_pixel_size, resolve_scale
 
 __all__ = ["LabelledMicrograph", "DatasetSplit", "read_folder", "read_project",
            "split_micrographs", "micrograph_group", "MAX_DEPTH"]
@@ -68,11 +70,23 @@ class LabelledMicrograph:
     magnification: float = units.DEFAULT_MAGNIFICATION
     group: str = ""
     split_hint: Optional[str] = None
+    pixel_size_nm: Optional[float] = None
 
     def __post_init__(self) -> None:
+        """A given ``pixel_size_nm`` decides, and ``magnification`` becomes the magnification
+        giving it at the reference calibration (the unit of the crop plan and the model's
+        ``train_magnification``); otherwise the pixel size follows from ``magnification``."""
         object.__setattr__(self, "path", Path(self.path))
         object.__setattr__(self, "boxes", tuple(self.boxes))
-        object.__setattr__(self, "magnification", units.check_magnification(self.magnification))
+        if self.pixel_size_nm is not None:
+            size = check_pixel_size(self.pixel_size_nm)
+            object.__setattr__(self, "pixel_size_nm", size)
+            object.__setattr__(self, "magnification", units.check_magnification(
+                units.magnification_from_pixel_size(size)))
+        else:
+            mag = units.check_magnification(self.magnification)
+            object.__setattr__(self, "magnification", mag)
+            object.__setattr__(self, "pixel_size_nm", units.nm_per_pixel(mag))
         if not self.group:
             object.__setattr__(self, "group", self.key)
 
@@ -191,9 +205,11 @@ def _read_annotated_folder(root: Path, here: Path, csv: Path, scheme: ClassSchem
     for image, boxes in boxes_for.items():
         relative = image.relative_to(root)
         info = read_info(image)
+        scale = resolve_scale(file_pixel_size=info.pixel_size_nm,
+                              file_magnification=info.magnification)
         out.append(LabelledMicrograph(
             key=relative.as_posix(), path=image, boxes=tuple(boxes),
-            magnification=info.magnification or units.DEFAULT_MAGNIFICATION,
+            pixel_size_nm=scale.pixel_size_nm,
             group=micrograph_group(image.name), split_hint=_split_hint(relative)))
     return out
 
@@ -269,7 +285,7 @@ def _project_items(project, scheme: ClassScheme, wanted: Optional[Sequence[str]]
             boxes.append(Box(box.x1, box.y1, box.x2, box.y2, class_id))
         out.append(LabelledMicrograph(
             key=f"{experiments[m.experiment_id]}/{m.path}", path=project.image_path(m),
-            boxes=tuple(boxes), magnification=project.magnification(m),
+            boxes=tuple(boxes), pixel_size_nm=project.pixel_size(m),
             group=f"sha256:{m.checksum}"))
     if not out:
         which = " reviewed" if reviewed_only else ""

@@ -61,7 +61,8 @@ def validation_metrics(config, inference_model, micrographs: Sequence, *,
         check_cancel(cancel)
         progress(i / max(1, len(micrographs)), f"validation metrics: {m.key}")
         pixels = read_micrograph(m.path).pixels
-        predictions[m.key] = detector.detect(pixels, m.magnification, cancel=cancel)
+        predictions[m.key] = detector.detect(pixels, pixel_size_nm=m.pixel_size_nm,
+                                             cancel=cancel)
         truths[m.key] = list(m.boxes)
     scheme = config.class_scheme
     out = {"micrographs": len(micrographs), "mode": config.tiling_mode, "iou_threshold": 0.5}

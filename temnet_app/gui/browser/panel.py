@@ -106,7 +106,7 @@ class BrowserPanel(QWidget):
         counts = max(metrics.horizontalAdvance("Imm.") + 24, metrics.horizontalAdvance("00000"))
         for col in range(1, self.model.columnCount()):
             width = counts if col < self.model.mag_col else \
-                metrics.horizontalAdvance("30k (exp.)") + 8
+                metrics.horizontalAdvance("0.561 (exp.)") + 8
             header.resizeSection(col, width)
         self.setMinimumWidth(380)
 

@@ -13,7 +13,7 @@ from typing import Any, Optional
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from temnet_app.core.errors import ProjectError
+from temnet_app.core.errors import MicrographError, ProjectError
 from temnet_app.gui.session import Session
 from temnet_app.gui.style import class_colour, status_icon, swatch
 
@@ -31,7 +31,7 @@ _EDITABLE = _SELECTABLE | Qt.ItemFlag.ItemIsEditable
 _BOLD = QFont()
 _BOLD.setBold(True)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-# how the magnification column marks where a micrograph's magnification comes from
+# how the scale column marks where a micrograph's pixel size comes from
 SOURCE_MARK = {"file": "", "experiment": "(exp.)", "override": "(set)", "default": "(def.)"}
 
 
@@ -77,12 +77,14 @@ class ProjectTreeModel(QAbstractItemModel):
                 return "Name"
             if 1 <= section <= len(names):
                 return names[section - 1][:3].capitalize() + "."
-            return "Total" if section == self.total_col else "Mag."
+            return "Total" if section == self.total_col else "nm/px"
         if role == Qt.ItemDataRole.DecorationRole and 1 <= section <= len(names):
             return swatch(class_colour(names[section - 1], section - 1))
         if role == Qt.ItemDataRole.ToolTipRole and section == self.mag_col:
-            return ("Magnification in thousands: from the file's metadata, or (exp.) from the "
-                    "experiment, (set) set for the micrograph, (def.) the default 30,000x")
+            return ("Pixel size in nm the detector uses: from the file (its calibration, else its "
+                    "magnification), or (exp.) the experiment's setting, (set) set for the "
+                    "micrograph, (def.) the default 30,000x; magnifications are converted with "
+                    "the camera calibration")
         if role == Qt.ItemDataRole.ToolTipRole and 0 < section <= self.total_col:
             what = names[section - 1] if section <= len(names) else "all classes"
             return (f"{what.capitalize()}: detections with confidence >= "
@@ -180,7 +182,9 @@ class ProjectTreeModel(QAbstractItemModel):
             if col <= self.total_col:
                 return self._counts_text(self.session.experiment_counts(experiment.id), col)
             if col == self.mag_col:
-                return f"{experiment.magnification / 1000:g}k" if experiment.magnification \
+                if experiment.pixel_size_nm:
+                    return f"{experiment.pixel_size_nm:.3f}"
+                return f"{experiment.magnification / 1000:g}kx" if experiment.magnification \
                     else ""
         if role == Qt.ItemDataRole.FontRole and col == NAME_COL:
             return _BOLD
@@ -227,9 +231,8 @@ class ProjectTreeModel(QAbstractItemModel):
             if problem:
                 marks.append(f"cannot be read: {problem}")
             try:
-                mag, source = session.project.magnification_and_source(micrograph)
-                scale = f"\n{mag:,.0f}x from {source}"
-            except ProjectError:
+                scale = f"\n{session.project.scale(micrograph).describe()}"
+            except (ProjectError, MicrographError):
                 scale = ""
             return f"{micrograph.path}{scale}\n" + "; ".join(marks)
         return None
@@ -237,9 +240,10 @@ class ProjectTreeModel(QAbstractItemModel):
     def _magnification(self, micrograph) -> str:
         if micrograph.id not in self._mags:
             try:
-                mag, source = self.session.project.magnification_and_source(micrograph)
-                self._mags[micrograph.id] = f"{mag / 1000:g}k {SOURCE_MARK[source]}".strip()
-            except ProjectError:
+                scale = self.session.project.scale(micrograph)
+                self._mags[micrograph.id] = \
+                    f"{scale.pixel_size_nm:.3f} {SOURCE_MARK[scale.pixel_size_source]}".strip()
+            except (ProjectError, MicrographError):
                 self._mags[micrograph.id] = "?"
         return self._mags[micrograph.id]
 

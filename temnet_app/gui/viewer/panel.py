@@ -27,6 +27,8 @@ from temnet_app.gui.viewer.annotation_bar import AnnotationBar
 from temnet_app.gui.viewer.view import MicrographView
 
 CACHE_SIZE = 3
+# where the pixel size in the title came from (the tooltip says it in full)
+_SHORT_SOURCE = {"override": "set", "file": "file", "experiment": "exp.", "default": "default"}
 
 
 class ViewerPanel(QWidget):
@@ -144,7 +146,7 @@ class ViewerPanel(QWidget):
         project = self.session.project
         experiment = self.session.experiment_of(micrograph.id)
         try:
-            magnification, source = project.magnification_and_source(micrograph)
+            scale = project.scale(micrograph)
             pixels = self._read(micrograph)
         except (MicrographError, ProjectError, OSError) as error:
             self.title.setText(f"{micrograph.name}  —  cannot be shown")
@@ -157,35 +159,37 @@ class ViewerPanel(QWidget):
             self.session.mark_problem(micrograph.id, str(error))
             return
         self.session.mark_problem(micrograph.id, None)
-        self._show_title(micrograph, magnification, source)
+        self._show_title(micrograph, scale)
         self._base = auto_levels(pixels)
-        self.view.show_pixels(pixels, magnification,
+        self.view.show_pixels(pixels, scale.pixel_size_nm,
                               adjusted(self._base, self.brightness.value(),
                                        self.contrast.value()))
         self._load_predicted()
         self._load_manual()
 
-    def _show_title(self, micrograph, magnification: float, source: str) -> None:
+    def _show_title(self, micrograph, scale) -> None:
         experiment = self.session.experiment_of(micrograph.id)
         model = self.session.model_of(micrograph.id)
         self.title.setText(f"<b>{micrograph.name}</b>  ·  {experiment.name if experiment else ''}"
-                           f"  ·  {magnification:,.0f}x ({source})"
-                           + (f"  ·  detections: {model}" if model else ""))
+                           f"  ·  {scale.pixel_size_nm:.3f} nm/px "
+                           f"({_SHORT_SOURCE[scale.pixel_size_source]})"
+                           + (f"  ·  model {model}" if model else ""))
         self.title.setToolTip(f"{micrograph.path}\n{micrograph.width} x {micrograph.height} px "
-                              f"(after the info-band crop), {magnification:,.0f}x from "
-                              f"{source}")
+                              f"(after the info-band crop)\npixel size "
+                              f"{scale.describe_pixel_size()}\nmagnification "
+                              f"{scale.describe_magnification()}")
 
     def _on_structure(self) -> None:
-        """A rename or a new magnification: update the title and the scale bar in place."""
+        """A rename or a new scale: update the title and the scale bar in place."""
         micrograph = self.session.current()
         if micrograph is None or not self.view.has_image:
             return
         try:
-            magnification, source = self.session.project.magnification_and_source(micrograph)
+            scale = self.session.project.scale(micrograph)
         except (MicrographError, ProjectError):
             return
-        self._show_title(micrograph, magnification, source)
-        self.view.magnification = magnification
+        self._show_title(micrograph, scale)
+        self.view.pixel_size_nm = scale.pixel_size_nm
         self.view.viewport().update()
 
     def _load_predicted(self) -> None:

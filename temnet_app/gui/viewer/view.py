@@ -4,7 +4,7 @@ The image is one pixmap item built from an 8-bit indexed QImage: brightness and 
 change its 256-entry colour table. Boxes are items above it (:mod:`.boxes`). The wheel zooms
 around the cursor, dragging pans, the arrow keys scroll; until the user zooms, the image stays
 fitted to the window. The scale bar is painted over the viewport, in nm from the micrograph's
-magnification.
+pixel size.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (QFrame, QGraphicsItem, QGraphicsPixmapItem, QGraphicsScene,
                                QGraphicsView)
 
-from temnet_app.core.units import nm_per_pixel
 from temnet_app.gui.viewer.boxes import BoxItem, BoxOverlay
 from temnet_app.gui.viewer.levels import Levels
 from temnet_app.gui.viewer.scale_bar import format_length, nice_length_nm
@@ -55,7 +54,7 @@ class MicrographView(QGraphicsView):
         self.overlay = BoxOverlay(self.scene())
         self.pixels: Optional[np.ndarray] = None
         self._image: Optional[QImage] = None
-        self.magnification: Optional[float] = None
+        self.pixel_size_nm: Optional[float] = None
         self.fitted = True
         self.message = ""
         self._hovered = ""
@@ -64,7 +63,7 @@ class MicrographView(QGraphicsView):
         self.setMouseTracking(True)
 
     # ----------------------------------------------------------------- content
-    def show_pixels(self, pixels: np.ndarray, magnification: Optional[float],
+    def show_pixels(self, pixels: np.ndarray, pixel_size_nm: Optional[float],
                     levels: Levels) -> None:
         """Show a 2-D uint8 image (kept by reference) at ``levels``; boxes are cleared."""
         self.overlay.clear()
@@ -72,7 +71,7 @@ class MicrographView(QGraphicsView):
         h, w = self.pixels.shape
         self._image = QImage(self.pixels.data, w, h, self.pixels.strides[0],
                              QImage.Format.Format_Indexed8)
-        self.magnification = magnification
+        self.pixel_size_nm = pixel_size_nm
         self.message = ""
         self.set_levels(levels)
         self.scene().setSceneRect(QRectF(0, 0, w, h))
@@ -89,7 +88,7 @@ class MicrographView(QGraphicsView):
         """Clear the image and show ``text`` in the middle (e.g. why a file cannot open)."""
         self.overlay.clear()
         self.pixmap_item.setPixmap(QPixmap())
-        self.pixels, self._image, self.magnification = None, None, None
+        self.pixels, self._image, self.pixel_size_nm = None, None, None
         self.scene().setSceneRect(QRectF(0, 0, 1, 1))
         self.message = text
         self.viewport().update()
@@ -211,7 +210,7 @@ class MicrographView(QGraphicsView):
             painter.drawText(QRectF(self.viewport().rect()).adjusted(40, 40, -40, -40),
                              Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                              self.message)
-        elif self._image is not None and self.magnification:
+        elif self._image is not None and self.pixel_size_nm:
             self._draw_scale_bar(painter)
         if self.editor is not None and self.editor.active:
             self._draw_handles(painter)
@@ -226,7 +225,7 @@ class MicrographView(QGraphicsView):
                                         2 * HANDLE_PX, 2 * HANDLE_PX))
 
     def _draw_scale_bar(self, painter: QPainter) -> None:
-        nm_per_screen_px = nm_per_pixel(self.magnification) / max(self.zoom(), 1e-9)
+        nm_per_screen_px = self.pixel_size_nm / max(self.zoom(), 1e-9)
         length_nm = nice_length_nm(nm_per_screen_px)
         length_px = length_nm / nm_per_screen_px
         text = format_length(length_nm)

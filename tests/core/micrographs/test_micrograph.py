@@ -283,11 +283,14 @@ def test_read_info_png_and_jpeg(tmp_path):
 
 
 def test_supported_suffixes_and_file_filter():
-    assert set(SUPPORTED_SUFFIXES) == {".tif", ".tiff", ".png", ".jpg", ".jpeg", ".mrc"}
+    assert set(SUPPORTED_SUFFIXES) == {".tif", ".tiff", ".png", ".jpg", ".jpeg", ".mrc", ".dm3",
+                                       ".dm4", ".ser", ".emi"}
     assert all(s == s.lower() for s in SUPPORTED_SUFFIXES)
-    for name in ["a.tif", "B.TIFF", "c.Png", "d.jpg", "e.JPEG", "dir/x.tif"]:
+    for name in ["a.tif", "B.TIFF", "c.Png", "d.jpg", "e.JPEG", "dir/x.tif", "f.DM3", "g_1.ser"]:
         assert is_micrograph_file(name), name
-    for name in ["a.txt", "b.bmp", "tif", "c.tif.bak", "._hidden.tif", ".x.png", "notes"]:
+    # a TIA .emi opens its .ser but is not a micrograph of its own (no double count in folders)
+    for name in ["a.txt", "b.bmp", "tif", "c.tif.bak", "._hidden.tif", ".x.png", "notes",
+                 "g.emi"]:
         assert not is_micrograph_file(name), name
 
 

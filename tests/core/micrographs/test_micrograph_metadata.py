@@ -1,17 +1,15 @@
-"""Magnification and pixel size from micrograph files; resolve_magnification."""
+"""Magnification and pixel size as micrograph files state them."""
 
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
 import tifffile
 from PIL import Image, PngImagePlugin
 
-from temnet_app.core.errors import MicrographError
-from temnet_app.core.micrographs import read_info, read_micrograph, resolve_magnification
+from temnet_app.core.micrographs import read_info, read_micrograph
 from temnet_app.core.micrographs.source import (combine_scale, parse_scale_text,
                                                 pixel_size_from_resolution)
 
@@ -54,12 +52,14 @@ def test_parse_scale_text(text, mag, nm):
     assert got_nm == (pytest.approx(nm) if nm is not None else None)
 
 
-def test_combine_derives_the_missing_value():
-    # 0.561 nm/px at 30,000x: at 25,000x 0.561 * 30000 / 25000 = 0.6732 nm/px
-    assert combine_scale(["Mag: 25000x"]) == (25000.0, pytest.approx(0.6732))
-    # 1.122 nm/px is twice the 30,000x pixel: 15,000x
-    assert combine_scale(["Cal: 1.122 nm/pix"]) == (pytest.approx(15000.0), 1.122)
-    assert combine_scale([], resolution_nm=0.7) == (pytest.approx(0.561 * 30000 / 0.7), 0.7)
+def test_combine_reports_only_what_the_file_states():
+    # nothing is derived here: a magnification needs the camera's calibration to become a
+    # pixel size, and that is the project's business (core.scale)
+    assert combine_scale(["Mag: 25000x"]) == (25000.0, None)
+    assert combine_scale(["Cal: 1.122 nm/pix"]) == (None, 1.122)
+    assert combine_scale([], resolution_nm=0.7) == (None, 0.7)
+    # both stated and inconsistent (a half-size export): both are kept as stated
+    assert combine_scale(["Direct Mag: 30000x Cal: 1.122 nm/pix"]) == (30000.0, 1.122)
     assert combine_scale(["no scale here"]) == (None, None)
     # a stated pixel size wins over the resolution tag; the first text stating a value wins
     assert combine_scale(["Cal: 0.561 nm/pix"], resolution_nm=0.7)[1] == 0.561
@@ -98,7 +98,7 @@ def test_tiff_resolution_only(tmp_path):
                      resolutionunit="INCH")
     info = read_micrograph(path).info
     assert info.pixel_size_nm == pytest.approx(0.6732, rel=1e-6)
-    assert info.magnification == pytest.approx(25000.0, rel=1e-6)
+    assert info.magnification is None           # not stated, not derived
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -129,8 +129,8 @@ def test_tiff_magnification_text_with_resolution_pixel_size(tmp_path):
 
 @pytest.mark.parametrize("chunks, mag, nm", [
     ({"magnification": "25000", "pixel_size_nm": "0.6732"}, 25000.0, 0.6732),
-    ({"Description": "Direct Mag: 20000x"}, 20000.0, 0.8415),
-    ({"Comment": "Cal: 0.561 nm/pix"}, 30000.0, 0.561),
+    ({"Description": "Direct Mag: 20000x"}, 20000.0, None),
+    ({"Comment": "Cal: 0.561 nm/pix"}, None, 0.561),
     ({"Software": "something"}, None, None),
 ])
 @pytest.mark.parametrize("kind", ["tEXt", "zTXt", "iTXt"])
@@ -155,29 +155,3 @@ def test_png_default_dpi_is_ignored(tmp_path):
 def test_jpeg_comment(tmp_path):
     Image.fromarray(_grey()).save(tmp_path / "c.jpg", comment=b"Direct Mag: 20000x")
     assert read_micrograph(tmp_path / "c.jpg").info.magnification == 20000.0
-
-
-# ------------------------------------------------------------------ resolve_magnification
-
-@pytest.mark.parametrize("args, expected", [
-    ((25000.0, 30000.0, 20000.0), (25000.0, "override")),
-    ((None, 30000.0, 20000.0), (30000.0, "file")),
-    ((None, None, 20000.0), (20000.0, "experiment")),
-    ((None, None, None), (30000.0, "default")),
-    ((None, 25000, None), (25000.0, "file")),
-])
-def test_resolve_magnification_order(args, expected):
-    value, source = resolve_magnification(*args)
-    assert (value, source) == expected and isinstance(value, float)
-
-
-@pytest.mark.parametrize("args, source", [
-    ((0.0, None, None), "override"),
-    ((None, math.nan, None), "file"),
-    ((None, None, 5e7), "experiment"),
-    (("abc", None, None), "override"),
-    ((-30000.0, 30000.0, None), "override"),      # nonsense is an error, not skipped
-])
-def test_resolve_magnification_rejects_nonsense(args, source):
-    with pytest.raises(MicrographError, match=f"invalid {source} magnification"):
-        resolve_magnification(*args)

@@ -151,7 +151,9 @@ def test_pdf_holds_the_tables_numbers(report_pdf, stats):
     assert f"{ctrl['pred_pct_mature']:.1f} \u00b1 {ctrl['pred_sd_pct_mature']:.1f}" in first
     assert f"TEMNet Studio {__version__}" in first and "temnet-gn-test" in first
     assert "nms_iou=0.3" in first and "score >= 0.50" in first
-    assert "30,000x (5 micrographs)" in first and "lab study.temnet" in first
+    assert "lab study.temnet" in first
+    assert ("Scale: 0.561 nm/px, 30,000x: 5 micrographs (pixel size: 30,000x experiment "
+            "setting, at the reference calibration)") in first
     assert "2024-05-01T12:00:00+02:00" in first
     assert "no manual data" in first  # KO's footnote
     assert "Morphology distribution per experiment" in pages[1]

@@ -41,7 +41,8 @@ def test_flat_folder_with_annotations_csv(tmp_path):
     assert [m.key for m in items] == ["a.tif", "b.tif"]        # unlabelled image ignored
     a, b = items
     assert a.boxes == tuple(boxes["a.tif"]) and b.boxes == ()  # listed without regions: empty
-    assert a.magnification == 25000.0                           # from the TIFF metadata
+    assert a.magnification == pytest.approx(25000.0)            # from the TIFF metadata
+    assert a.pixel_size_nm == pytest.approx(0.6732)
     assert b.magnification == 30000.0                           # default
     assert a.path == tmp_path / "a.tif" and a.split_hint is None and a.group == "a"
 
@@ -180,7 +181,7 @@ def test_project_source(tmp_path):
     items = read_project(tmp_path / "p.temnet")
     assert [m.key for m in items] == ["imgs/imgs/m1.tif", "imgs/imgs/m2.tif"]
     assert items[0].boxes == (Box(10, 10, 60, 70, 2), Box(5, 5, 9, 9, 1))
-    assert items[1].boxes == () and items[1].magnification == 20000.0
+    assert items[1].boxes == () and items[1].magnification == pytest.approx(20000.0)
     assert items[0].path == tmp_path / "imgs" / "m1.tif"
     assert items[0].group.startswith("sha256:")
     # class ids are mapped by name to the model's classes
