@@ -4,7 +4,8 @@ Builds the demo project in a temporary folder, runs the shipped model on its fir
 through the window's own worker, and saves:
 docs/window_overview.png (browser, viewer with overlays, counts, statistics),
 docs/window_zoom.png (1:1 with confidence labels), docs/window_annotate.png (annotation mode
-mid-edit: detections accepted as manual boxes, one box selected with its handles) and
+mid-edit: detections accepted as manual boxes, one box selected with its handles),
+docs/window_scale.png (the scale dialog of a micrograph over the window) and
 docs/window_start.png (the start page).
 
 With ``--training`` it also fine-tunes a small model from the training dialog (a few
@@ -78,10 +79,37 @@ def main() -> None:
         app.processEvents()
         window.grab().save(str(DOCS / "window_annotate.png"))
         window.actions["annotate"].setChecked(False)
+        scale_shot(app, window, ids[0])
         if "--training" in sys.argv:
             training_shots(app, window, ids)
         window.close()
     print("wrote", ", ".join(p.name for p in sorted(DOCS.glob("window_*.png"))))
+
+
+def scale_shot(app, window, micrograph_id: int) -> None:
+    """The window with a micrograph's scale dialog open (shown, not exec'd, to grab it)."""
+    from PySide6.QtGui import QPainter
+
+    from temnet_app.gui.dialogs.scale_dialog import ScaleDialog
+
+    project = window.session.project
+    window.session.set_current(micrograph_id)
+    micrograph = project.micrograph(micrograph_id)
+    dialog = ScaleDialog("Micrograph scale",
+                         f"Scale of {micrograph.name}. The pixel size decides; a magnification "
+                         f"is converted with the camera calibration. Leave both unset to use "
+                         f"the file's calibration, then its magnification, then the "
+                         f"experiment's.", None, None, project.scale(micrograph).describe(),
+                         parent=window)
+    dialog.show()
+    app.processEvents()
+    shot = window.grab()
+    painter = QPainter(shot)
+    where = window.rect().center() - dialog.rect().center()
+    painter.drawPixmap(where, dialog.grab())
+    painter.end()
+    shot.save(str(DOCS / "window_scale.png"))
+    dialog.close()
 
 
 def training_shots(app, window, wt_ids) -> None:
