@@ -31,7 +31,8 @@ def main() -> int:
 
     from temnet_app.core.analysis import evaluate
     from temnet_app.core.annotations import read_via_csv
-    from temnet_app.core.micrographs import read_micrograph, resolve_magnification
+    from temnet_app.core.micrographs import read_micrograph
+    from temnet_app.core.scale import resolve_scale
     from temnet_app.detector import Detector
 
     rows = []
@@ -43,8 +44,10 @@ def main() -> int:
         predictions = {}
         for name in truths:
             image = read_micrograph(args.images / name)
-            magnification, _ = resolve_magnification(None, image.info.magnification, None)
-            predictions[name] = detector.detect(image.pixels, magnification)
+            scale = resolve_scale(file_pixel_size=image.info.pixel_size_nm,
+                                  file_magnification=image.info.magnification)
+            predictions[name] = detector.detect(image.pixels,
+                                                pixel_size_nm=scale.pixel_size_nm)
         seconds = time.monotonic() - began
         run = detector.card.get("training_run", {})
         settings = run.get("settings", {})
