@@ -5,6 +5,8 @@ list.)"""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import math
 import shutil
 import sys
@@ -150,10 +152,26 @@ def run_arg(text: str):
     return value
 
 
-def predict_with_bar(detector, paths, args: argparse.Namespace, what: str):
+@contextlib.contextmanager
+def warnings_on_stderr(logger_name: str):
+    """While inside, the warnings logged under ``logger_name`` also go to stderr as
+    ``warning: MESSAGE`` lines (the log file gets them anyway)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    logger = logging.getLogger(logger_name)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+def predict_with_bar(detector, paths, args: argparse.Namespace, what: str, stated=None):
     """``jobs.predict_files`` over ``paths`` at the scale options of ``args`` (see
     :func:`add_scale_arguments`), with a one-line header, a progress bar and one line per
-    file naming its scale, on stderr; ``what`` names the inputs (e.g. "file(s)")."""
+    file naming its scale, on stderr; ``what`` names the inputs (e.g. "file(s)"); ``stated``:
+    per-file scales, as ``jobs.predict_files`` takes them."""
     from temnet_app.jobs import predict_files
 
     print(f"model {detector.model_id} on {detector.device}; {len(paths)} {what}",
@@ -162,7 +180,7 @@ def predict_with_bar(detector, paths, args: argparse.Namespace, what: str):
     try:
         results = predict_files(paths, detector, magnification=args.magnification,
                                 pixel_size_nm=args.pixel_size, camera=args.camera,
-                                progress=bar)
+                                stated=stated, progress=bar)
     finally:
         bar.close()
     for result in results:

@@ -27,7 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="projects only: only micrographs marked reviewed")
     parser.add_argument("--val-map-every", type=whole_number(0), default=0, metavar="N",
                         help="score the validation micrographs (mAP@0.5) every N epochs, "
-                             "for the learning curves (default 0: only at the end)")
+                             "for the learning curves (default 0: only at the end); only "
+                             "validated epochs are scored")
+    parser.add_argument("--validate-every", type=whole_number(0), default=0, metavar="N",
+                        help="validation loss every N epochs (default 0: automatic, keeping "
+                             "validation under ~10%% of the time; the last epoch of each stage "
+                             "is always validated, and the kept model chosen on them)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="model folder to write (e.g. models/my-lab); its checkpoint/ "
                              "sub-folder holds what --resume needs")
@@ -96,6 +101,8 @@ def command_line(args: argparse.Namespace) -> str:
               "--version", str(args.version)]
     if args.val_map_every:
         parts += ["--val-map-every", str(args.val_map_every)]
+    if args.validate_every:
+        parts += ["--validate-every", str(args.validate_every)]
     if args.no_augment:
         parts.append("--no-augment")
     if args.resume:
@@ -128,15 +135,18 @@ def load_data(paths, scheme, experiments=None, reviewed_only=False):
     ``reviewed_only`` choose among a project's micrographs."""
     import dataclasses
 
+    from temnet_app.commands._common import warnings_on_stderr
     from temnet_app.core.errors import AnnotationError
     from temnet_app.detector import read_folder, read_project
 
     items = []
     for path in paths:
         if path.is_file() and path.suffix.lower() == ".temnet":
-            found = read_project(path, scheme, experiments, reviewed_only)
+            with warnings_on_stderr("temnet_app.detector.data"):
+                found = read_project(path, scheme, experiments, reviewed_only)
         elif path.is_dir():
-            found = read_folder(path, scheme)
+            with warnings_on_stderr("temnet_app.detector.data"):
+                found = read_folder(path, scheme)
         else:
             raise AnnotationError(f"training data not found: {path} (give a dataset folder or "
                                   f"a .temnet project)")
@@ -190,7 +200,8 @@ def run(args: argparse.Namespace) -> int:
         pretrain_epochs=args.pretrain_epochs,
         learning_rate=args.learning_rate, batch_size=args.batch_size,
         steps_per_epoch=args.steps_per_epoch, validation_fraction=args.validation_fraction,
-        seed=args.seed, augment=not args.no_augment, map_every=args.val_map_every)
+        seed=args.seed, augment=not args.no_augment, map_every=args.val_map_every,
+        validate_every=args.validate_every)
     notes = []
     if args.note_file is not None:
         if not args.note_file.is_file():

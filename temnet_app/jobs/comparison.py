@@ -24,8 +24,10 @@ class ModelScore:
 
 def compare_models(project, model_dirs: Sequence, micrograph_ids: Sequence[int],
                    threshold: float = 0.5, progress: Optional[ProgressFn] = None,
-                   cancel: Optional[CancelToken] = None) -> list[ModelScore]:
-    """Score every model of ``model_dirs`` on ``micrograph_ids`` (which need manual boxes).
+                   cancel: Optional[CancelToken] = None,
+                   mode: Optional[str] = None) -> list[ModelScore]:
+    """Score every model of ``model_dirs`` on ``micrograph_ids`` (which need manual boxes),
+    each micrograph at its scale in the project, in ``mode`` (the model's default when None).
     Loading the models imports TensorFlow."""
     from temnet_app.core.analysis import evaluate
     from temnet_app.core.micrographs import read_micrograph
@@ -51,7 +53,7 @@ def compare_models(project, model_dirs: Sequence, micrograph_ids: Sequence[int],
         check_cancel(cancel)
         step = scaled(progress, k / len(model_dirs), (k + 1) / len(model_dirs))
         step(0.0, f"loading model {Path(folder).name}")
-        detector = load_detector(folder)
+        detector = load_detector(folder, mode)
         predictions = {}
         for i, (mid, (pixels, pixel_size)) in enumerate(images.items()):
             check_cancel(cancel)

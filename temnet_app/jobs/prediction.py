@@ -6,7 +6,7 @@ import errno
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from temnet_app.core.boxes import Detection
 from temnet_app.core.errors import MicrographError
@@ -103,14 +103,16 @@ def predict_files(paths: Sequence[Any], detector, magnification: Optional[float]
                   progress: Optional[ProgressFn] = None,
                   cancel: Optional[CancelToken] = None, *,
                   pixel_size_nm: Optional[float] = None,
-                  camera: Optional[CameraCalibration] = None) -> list[FilePrediction]:
+                  camera: Optional[CameraCalibration] = None,
+                  stated: Optional[Mapping[Any, tuple]] = None) -> list[FilePrediction]:
     """Run ``detector`` on image files outside any project, one result per file in order.
 
-    The scale is ``pixel_size_nm`` or ``magnification`` when given, else the file's pixel
-    size, else its magnification, else 30,000x (magnifications through ``camera``, the
-    reference calibration when None). An unreadable file gives a result with ``error`` set
-    instead of stopping the job. A cancel raises :class:`Cancelled` (nothing is stored, so
-    there is nothing to keep).
+    The scale is ``pixel_size_nm`` or ``magnification`` when given, else what ``stated`` gives
+    for the path (``{path: (pixel size, magnification)}``, e.g. from a VIA CSV's
+    file_attributes), else the file's pixel size, else its magnification, else 30,000x
+    (magnifications through ``camera``, the reference calibration when None). An unreadable
+    file gives a result with ``error`` set instead of stopping the job. A cancel raises
+    :class:`Cancelled` (nothing is stored, so there is nothing to keep).
     """
     from temnet_app.core.micrographs import read_info, read_micrograph
 
@@ -127,8 +129,10 @@ def predict_files(paths: Sequence[Any], detector, magnification: Optional[float]
         sub(0.0, "reading")
         try:
             header = read_info(path)
-            scale = resolve_scale(override_pixel_size=pixel_size_nm,
-                                  override_magnification=magnification,
+            given = (pixel_size_nm, magnification)
+            if given == (None, None) and stated:
+                given = stated.get(path, given)
+            scale = resolve_scale(override_pixel_size=given[0], override_magnification=given[1],
                                   file_pixel_size=header.pixel_size_nm,
                                   file_magnification=header.magnification, camera=camera)
             check_plan(detector, header.width, header.height, scale.pixel_size_nm)

@@ -39,3 +39,51 @@ def test_a_calibrated_pixel_size_beats_the_nominal_magnification(tmp_path, capsy
     assert now["map"] >= 85.0 and now["recall"] >= 85.0 and now["precision"] >= 85.0
     assert before["map"] <= 60.0 and before["precision"] <= 70.0
     assert now["recall"] > before["recall"]
+
+
+def test_scale_from_via_file_attributes_and_from_a_project(tmp_path, capsys):
+    """Images that state no scale: the labels' file_attributes give each its pixel size for
+    `temnet evaluate`; in a project the experiment's pixel size does (`evaluate --project`)."""
+    import csv
+    import json
+
+    images = tmp_path / "no metadata"
+    assert main(["simulate", "--out", str(images), "--n", "2", "--seed", "7200",
+                 "--magnification", "30000", "--pixel-size", "0.28", "--density", "30"]) == 0
+    for path in images.glob("*.tif"):                        # strip every scale tag and text
+        tifffile.imwrite(path, tifffile.imread(path), metadata=None)
+    from temnet_app.core.micrographs import read_info
+
+    info = read_info(next(images.glob("*.tif")))
+    assert info.pixel_size_nm is None and info.magnification is None
+    labels = images / "annotations.csv"
+    rows = list(csv.reader(labels.open()))
+    attributed = images / "with_scale.csv"
+    with attributed.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(rows[0])
+        for row in rows[1:]:
+            writer.writerow([row[0], row[1], json.dumps({"pixel_size_nm": 0.28}), *row[3:]])
+    capsys.readouterr()
+
+    assert main(["evaluate", "--images", str(images), "--labels", str(attributed)]) == 0
+    stated = capsys.readouterr()
+    assert "0.280 nm/px (set for this micrograph)" in stated.err
+    assert main(["evaluate", "--images", str(images), "--labels", str(labels)]) == 0
+    unstated = capsys.readouterr()
+    assert "0.561 nm/px (30,000x default, at the reference calibration)" in unstated.err
+    with_scale, without = _overall(stated.out), _overall(unstated.out)
+    print(f"file_attributes pixel size {with_scale}; none (30,000x default) {without}")
+    assert with_scale["map"] >= 85.0 and without["map"] <= 60.0
+
+    project = tmp_path / "p.temnet"
+    assert main(["new", str(project), str(images), "--pixel-size", "0.28"]) == 0
+    assert main(["import", str(project), str(labels)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--project", str(project)]) == 0
+    in_project = capsys.readouterr()
+    assert "0.280 nm/px (the experiment's setting)" in in_project.err
+    assert f"on 2 micrograph(s) of {project}" in in_project.out
+    assert _overall(in_project.out) == with_scale          # the same images at the same scale
+    assert main(["evaluate", "--project", str(project), "--reviewed-only"]) == 2
+    assert "no reviewed micrographs with manual boxes" in capsys.readouterr().err

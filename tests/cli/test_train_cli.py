@@ -132,3 +132,26 @@ def test_learning_rate_defaults_to_0_01_fresh_and_0_001_fine_tuning(tmp_path, mo
         with pytest.raises(ModelError, match="stop here"):
             command.run(args)
         assert seen[-1][0] == expected and f"--learning-rate {expected:g}" in seen[-1][1]
+
+
+def test_labels_off_their_scale_are_warned_about_on_stderr(tmp_path, capsys):
+    import numpy as np
+    import tifffile
+
+    from temnet_app.core.annotations import write_via_csv
+    from temnet_app.core.boxes import Box
+
+    data = tmp_path / "data"
+    data.mkdir()
+    tifffile.imwrite(data / "a.tif", np.full((700, 700), 120, np.uint8),
+                     description="Direct Mag: 30000x")        # 0.561 nm/px
+    write_via_csv(data / "annotations.csv", {"a.tif": [Box(10, 10, 610, 610, 2)]})
+    from temnet_app.commands.train import load_data
+    from temnet_app.core.boxes import DEFAULT_SCHEME
+
+    (item,) = load_data([data], DEFAULT_SCHEME)       # what `temnet train` reads its data with
+    err = capsys.readouterr().err
+    assert item.pixel_size_nm == pytest.approx(0.561)
+    assert ("warning: a.tif: the labelled boxes measure ~337 nm at 0.561 nm/px (30,000x from "
+            "the file, at the reference calibration), but virions are ~145 nm: check its scale "
+            "(about 0.242 nm/px would fit)") in err

@@ -16,7 +16,8 @@ VIA 1.x/2.x and Python's csv module write) or left unquoted; unquoted class valu
 (``{"particle_class":mature}``); VIA 0.x ``key=value`` cells; a UTF-8 BOM, CRLF or CR line ends,
 blank lines. ``region_count`` and ``region_id`` are not checked: the TEMNet research code's
 cropped and augmented copies keep the uncropped image's ``region_count`` and the original
-region ids, so a mismatch is normal there. ``file_size`` and ``file_attributes`` are ignored.
+region ids, so a mismatch is normal there. ``file_size`` is ignored; ``file_attributes`` may
+state an image's scale (:func:`read_via_scales`: keys ``pixel_size_nm`` and ``magnification``).
 Circles, ellipses and polygons are read as their bounding box (see
 :mod:`~temnet_app.core.annotations.regions`); points are rejected.
 
@@ -42,7 +43,7 @@ from temnet_app.core.atomic import atomic_write_text
 from temnet_app.core.boxes import DEFAULT_SCHEME, Box, ClassScheme
 from temnet_app.core.errors import AnnotationError
 
-__all__ = ["VIA_COLUMNS", "read_via_csv", "write_via_csv", "via_class_names",
+__all__ = ["VIA_COLUMNS", "read_via_csv", "read_via_scales", "write_via_csv", "via_class_names",
            "class_scheme_from_via", "read_coco_json", "write_coco_json", "read_counts_csv",
            "write_counts_csv"]
 
@@ -57,6 +58,7 @@ class _Row(NamedTuple):
     filename: str
     xyxy: tuple[float, float, float, float] | None  # None: an image listed without regions
     class_name: str | None
+    file_attributes: str = ""                        # the raw cell ("" without that column)
 
 
 ImageSize = Callable[[str], Optional[tuple[int, int]]]
@@ -104,6 +106,41 @@ def fit_to_image(xyxy, size: Optional[tuple[int, int]], what: str
         raise AnnotationError(f"{what} ({x1:g}, {y1:g}, {x2:g}, {y2:g}) lies wholly outside "
                               f"the image{extent}")
     return max(0.0, x1), max(0.0, y1), min(width, x2), min(height, y2)
+
+
+SCALE_KEYS = ("pixel_size_nm", "magnification")
+
+
+def read_via_scales(path: PathLike) -> dict[str, tuple[Optional[float], Optional[float]]]:
+    """``{file name: (pixel size nm, magnification)}`` for the images whose ``file_attributes``
+    state a scale (keys :data:`SCALE_KEYS`, any letter case; e.g. ``{"magnification": 25000}``
+    or ``{"pixel_size_nm": 0.28}``). A value that is not a plausible scale, or two rows of one
+    image stating different scales, raise AnnotationError naming the file and line."""
+    from temnet_app.core.micrographs.source import scale_from_mapping
+
+    out: dict[str, tuple[Optional[float], Optional[float]]] = {}
+    first_line: dict[str, int] = {}
+    for row in _via_rows(path):
+        if row.file_attributes.strip() in _EMPTY_CELLS:
+            continue
+        attributes = parse_cell(row.file_attributes, "file_attributes", path, row.line)
+        stated = {str(k).strip().lower(): v for k, v in attributes.items()
+                  if str(k).strip().lower() in SCALE_KEYS}
+        if not stated:
+            continue
+        mag, size = scale_from_mapping(stated)
+        for key, value in (("pixel_size_nm", size), ("magnification", mag)):
+            if key in stated and value is None:
+                raise AnnotationError(f"{where(path, row.line)}: file_attributes {key} "
+                                      f"{stated[key]!r} of {row.filename} is not a usable "
+                                      f"{key.replace('_nm', '').replace('_', ' ')}")
+        scale = (size, mag)
+        if row.filename in out and out[row.filename] != scale:
+            raise AnnotationError(f"{where(path, row.line)}: file_attributes of {row.filename} "
+                                  f"state a scale different from line {first_line[row.filename]}")
+        out[row.filename] = scale
+        first_line.setdefault(row.filename, row.line)
+    return out
 
 
 def via_class_names(path: PathLike) -> list[str]:
@@ -173,6 +210,7 @@ def _via_rows(path: PathLike) -> list[_Row]:
                               f"{','.join(VIA_COLUMNS)})")
     columns = _header(lines[header_at], path, header_at + 1)
     index = {name: columns.index(name) for name in _REQUIRED}
+    attributes_at = columns.index("file_attributes") if "file_attributes" in columns else None
     rows: list[_Row] = []
     for line_no, line in enumerate(lines[header_at + 1:], start=header_at + 2):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -188,18 +226,20 @@ def _via_rows(path: PathLike) -> list[_Row]:
         filename = fields[index["filename"]].strip()
         if not filename:
             raise AnnotationError(f"{where(path, line_no)}: empty file name")
+        file_attributes = fields[attributes_at] if attributes_at is not None else ""
         shape_text = fields[index["region_shape_attributes"]].strip()
         if shape_text in _EMPTY_CELLS:
-            rows.append(_Row(line_no, filename, None, None))
+            rows.append(_Row(line_no, filename, None, None, file_attributes))
             continue
         shape = parse_cell(shape_text, "region_shape_attributes", path, line_no)
         if not shape:
-            rows.append(_Row(line_no, filename, None, None))
+            rows.append(_Row(line_no, filename, None, None, file_attributes))
             continue
         xyxy = shape_to_xyxy(shape, path, line_no)
         attributes = parse_cell(fields[index["region_attributes"]], "region_attributes", path,
                                 line_no)
-        rows.append(_Row(line_no, filename, xyxy, class_value(attributes, path, line_no)))
+        rows.append(_Row(line_no, filename, xyxy, class_value(attributes, path, line_no),
+                         file_attributes))
     return rows
 
 

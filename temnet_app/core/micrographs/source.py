@@ -122,6 +122,13 @@ def _json_scale(text: str) -> tuple[Optional[float], Optional[float]]:
         return None, None
     if not isinstance(data, dict):
         return None, None
+    return scale_from_mapping(data)
+
+
+def scale_from_mapping(data) -> tuple[Optional[float], Optional[float]]:
+    """(magnification, nm per pixel) from a mapping with the keys ``magnification`` (a number
+    or text such as ``"30000x"`` / ``"30kx"``) and ``pixel_size_nm`` (a number or text), any
+    letter case; None for a key that is absent or implausible."""
     keys = {str(k).strip().lower(): v for k, v in data.items()}
     mag = keys.get("magnification")
     if isinstance(mag, str):

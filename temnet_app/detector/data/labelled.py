@@ -17,9 +17,15 @@ without regions is a labelled micrograph with no virions (all its crops are back
 A CSV naming an image that is not in its folder is an error (``missing="skip"`` logs a warning
 and skips it instead): training on silently reduced data is worse than stopping.
 
-The scale of a micrograph is its pixel size: from its file (calibration, else magnification at
-the reference calibration), else 30,000x (folders), or from the project (override, file,
-experiment, default; see :mod:`temnet_app.core.scale`). Boxes keep the micrograph's full-image
+The scale of a micrograph is its pixel size (see :mod:`temnet_app.core.scale`). In a folder, the
+first of: the CSV row's ``file_attributes`` (``{"pixel_size_nm": 0.28}`` or ``{"magnification":
+25000}``, per image), the image file's calibration, its magnification, the folder default (a
+:data:`SCALE_FILE` in the CSV's folder or a folder above it, up to the dataset root, holding
+``{"pixel_size_nm": 0.28}``, ``{"magnification": 25000}`` or a microscope text such as ``Cal:
+0.28 nm/pix``), 30,000x; magnifications at the reference calibration. From a project: its
+scale (override, file, experiment, default, with the project's camera calibration). A
+micrograph whose labelled boxes measure far from an HIV-1 virion (~145 nm) at its scale is
+logged as a warning with the pixel size that would fit. Boxes keep the micrograph's full-image
 coordinates; the microscope info band that
 :func:`~temnet_app.core.micrographs.reader.read_micrograph` crops off lies below every label.
 """
@@ -35,10 +41,11 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Iterable, Optional, Sequence, Union
 
 from temnet_app.core import units
-from temnet_app.core.annotations import read_via_csv
+from temnet_app.core.annotations import read_via_csv, read_via_scales
 from temnet_app.core.boxes import DEFAULT_SCHEME, Box, ClassScheme
-from temnet_app.core.errors import AnnotationError, ProjectError
+from temnet_app.core.errors import AnnotationError, MicrographError, ProjectError
 from temnet_app.core.micrographs import is_micrograph_file, read_info
+from temnet_app.core.micrographs.source import parse_scale_text
 from temnet_app.core.scale import check_pixel_size, resolve_scale
 
 __all__ = ["LabelledMicrograph", "DatasetSplit", "read_folder", "read_project",
@@ -49,6 +56,9 @@ _log = logging.getLogger(__name__)
 
 MAX_DEPTH = 4
 ANNOTATIONS_NAME = "annotations.csv"
+SCALE_FILE = "scale.txt"
+VIRION_NM = 145.0               # typical HIV-1 particle diameter (TEM_FACTS), for the warning
+SIZE_WARNING_FACTOR = 1.6       # median labelled box this far from VIRION_NM: warn
 # Suffixes the research code appends to the folders / files of augmented and cropped copies.
 _DERIVED = re.compile(r"-(horizontal-flip|vertical-flip|180-rotation|salt-pepper|"
                       r"translate-(up|down|left|right|rigth)|crop\d+)$", re.IGNORECASE)
@@ -201,17 +211,75 @@ def _read_annotated_folder(root: Path, here: Path, csv: Path, scheme: ClassSchem
                                       f"{here}: {listed}")
             _log.warning("%s: skipping %d image(s) not found in %s: %s", csv, len(absent),
                          here, listed)
+    stated = {}
+    for name, scale in read_via_scales(csv).items():
+        image = single_image or _match_image(name, images)
+        if image is not None:
+            stated[image] = scale
+    folder_size, folder_mag = _folder_scale(root, here)
     out = []
     for image, boxes in boxes_for.items():
         relative = image.relative_to(root)
         info = read_info(image)
-        scale = resolve_scale(file_pixel_size=info.pixel_size_nm,
-                              file_magnification=info.magnification)
-        out.append(LabelledMicrograph(
+        via_size, via_mag = stated.get(image, (None, None))
+        try:
+            scale = resolve_scale(override_pixel_size=via_size, override_magnification=via_mag,
+                                  file_pixel_size=info.pixel_size_nm,
+                                  file_magnification=info.magnification,
+                                  experiment_pixel_size=folder_size,
+                                  experiment_magnification=folder_mag)
+        except MicrographError as error:
+            raise AnnotationError(f"{image}: {error}") from None
+        item = LabelledMicrograph(
             key=relative.as_posix(), path=image, boxes=tuple(boxes),
             pixel_size_nm=scale.pixel_size_nm,
-            group=micrograph_group(image.name), split_hint=_split_hint(relative)))
+            group=micrograph_group(image.name), split_hint=_split_hint(relative))
+        levels = {"override": "the CSV's file_attributes", "experiment": f"{SCALE_FILE}"}
+        warn_if_off_scale(item, levels.get(scale.pixel_size_source, scale.origin()))
+        out.append(item)
     return out
+
+
+def _folder_scale(root: Path, here: Path) -> tuple[Optional[float], Optional[float]]:
+    """(pixel size, magnification) of the nearest :data:`SCALE_FILE` from ``here`` up to
+    ``root``; (None, None) without one. A file that states no usable scale is an error."""
+    folder = here
+    while True:
+        candidate = folder / SCALE_FILE
+        if candidate.is_file():
+            try:
+                text = candidate.read_text(encoding="utf-8", errors="replace")
+            except OSError as error:
+                raise AnnotationError(f"cannot read {candidate}: {error.strerror or error}") \
+                    from None
+            mag, size = parse_scale_text(text)
+            if mag is None and size is None:
+                raise AnnotationError(f"{candidate} states no usable scale (expected e.g. "
+                                      f'{{"pixel_size_nm": 0.28}} or {{"magnification": 25000}})')
+            return size, mag
+        if folder == root or folder.parent == folder:
+            return None, None
+        folder = folder.parent
+
+
+def warn_if_off_scale(item: LabelledMicrograph, origin: str = "") -> Optional[str]:
+    """Log (and return) a warning when the median labelled box of ``item`` measures more than
+    :data:`SIZE_WARNING_FACTOR` times away from :data:`VIRION_NM` at its pixel size."""
+    sides = [((b.x2 - b.x1) + (b.y2 - b.y1)) / 2.0 for b in item.boxes]
+    if not sides:
+        return None
+    sides.sort()
+    median_px = sides[len(sides) // 2]
+    size_nm = median_px * item.pixel_size_nm
+    if 1 / SIZE_WARNING_FACTOR <= size_nm / VIRION_NM <= SIZE_WARNING_FACTOR:
+        return None
+    fits = VIRION_NM / median_px
+    where = f" ({origin})" if origin else ""
+    message = (f"{item.key}: the labelled boxes measure ~{size_nm:.0f} nm at "
+               f"{item.pixel_size_nm:.3g} nm/px{where}, but virions are ~{VIRION_NM:.0f} nm: "
+               f"check its scale (about {fits:.3g} nm/px would fit)")
+    _log.warning("%s", message)
+    return message
 
 
 def _single_image_csv(csv: Path, images: list[Path]) -> Optional[Path]:
@@ -283,10 +351,13 @@ def _project_items(project, scheme: ClassScheme, wanted: Optional[Sequence[str]]
                                    f"which the model's classes ({', '.join(scheme.names)}) "
                                    f"do not include") from None
             boxes.append(Box(box.x1, box.y1, box.x2, box.y2, class_id))
-        out.append(LabelledMicrograph(
+        scale = project.scale(m)
+        item = LabelledMicrograph(
             key=f"{experiments[m.experiment_id]}/{m.path}", path=project.image_path(m),
-            boxes=tuple(boxes), pixel_size_nm=project.pixel_size(m),
-            group=f"sha256:{m.checksum}"))
+            boxes=tuple(boxes), pixel_size_nm=scale.pixel_size_nm,
+            group=f"sha256:{m.checksum}")
+        warn_if_off_scale(item, scale.origin())
+        out.append(item)
     if not out:
         which = " reviewed" if reviewed_only else ""
         raise ProjectError(f"{project.path.name} has no{which} micrographs with manual "

@@ -44,6 +44,9 @@ class TrainSettings:
     seed: int = 0
     augment: bool = True
     map_every: int = 0            # validation mAP@0.5 every N epochs (0: only at the end)
+    # validation loss every N epochs; 0: automatic, so that validating takes under ~10% of
+    # the wall time (measured on the first epoch). The last epoch of each stage always is.
+    validate_every: int = 0
 
     def __post_init__(self) -> None:
         def fail(message: str) -> None:
@@ -74,8 +77,10 @@ class TrainSettings:
             fail("momentum must be in [0, 1), weight_decay >= 0 and clip_norm > 0")
         if self.plateau_patience < 1 or not 0.0 < self.lr_factor < 1.0 or self.min_delta < 0:
             fail("plateau_patience >= 1, lr_factor in (0, 1) and min_delta >= 0 are needed")
-        if self.batch_size < 0 or self.steps_per_epoch < 0 or self.map_every < 0:
-            fail("batch_size, steps_per_epoch and map_every must not be negative")
+        if self.batch_size < 0 or self.steps_per_epoch < 0 or self.map_every < 0 \
+                or self.validate_every < 0:
+            fail("batch_size, steps_per_epoch, map_every and validate_every must not be "
+                 "negative")
         if not 0.0 <= self.validation_fraction < 1.0:
             fail(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
 

@@ -8,6 +8,7 @@ models."""
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from pathlib import Path
 from typing import Optional
@@ -304,7 +305,9 @@ class TrainDialog(QDialog):
         if state is not None and state.history:
             epochs = [h["epoch"] for h in state.history]
             loss_ax.plot(epochs, state.train_loss, "o-", color="#1f5fd6", label="training")
-            loss_ax.plot(epochs, state.val_loss, "s-", color="#d62728", label="validation")
+            validated = [(e, v) for e, v in zip(epochs, state.val_loss) if math.isfinite(v)]
+            loss_ax.plot([e for e, _ in validated], [v for _, v in validated], "s-",
+                         color="#d62728", label="validation")   # validated epochs only
             loss_ax.legend(fontsize=8)
             points = state.val_map
             if points:

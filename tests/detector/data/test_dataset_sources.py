@@ -242,3 +242,76 @@ def test_split_keeps_groups_together_and_edge_cases():
     assert split_micrographs(_items(5), 0.0).validation == ()
     with pytest.raises(ValueError):
         split_micrographs(_items(5), 1.0)
+
+
+# ------------------------------------------------------------------------- scale per image
+def _via_with_attributes(path: Path, rows) -> None:
+    """A VIA CSV whose rows are (file name, file_attributes dict, box or None)."""
+    import json
+
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(VIA_HEADER.split(","))
+        for name, attributes, box in rows:
+            shape = {} if box is None else {"name": "rect", "x": box[0], "y": box[1],
+                                            "width": box[2], "height": box[3]}
+            region = {} if box is None else {"particle_class": "mature"}
+            writer.writerow([name, 1, json.dumps(attributes), 1, 0, json.dumps(shape),
+                             json.dumps(region)])
+
+
+def test_via_file_attributes_scale_reaches_the_crops(tmp_path, caplog):
+    from temnet_app.detector.data.pipeline import describe
+    from temnet_app.detector.model.config import DetectorConfig
+
+    _tif(tmp_path / "a.tif", 30000, shape=(600, 800))   # the file says 30,000x ...
+    _tif(tmp_path / "b.tif", shape=(600, 800))
+    _tif(tmp_path / "c.tif", shape=(600, 800))
+    # ... the lab's CSV says it was a 15,000x image; b gives a pixel size; c nothing
+    _via_with_attributes(tmp_path / "annotations.csv", [
+        ("a.tif", {"Magnification": "15000x"}, (10, 10, 130, 130)),
+        ("b.tif", {"pixel_size_nm": 0.28}, (10, 10, 520, 520)),
+        ("c.tif", {"stain": "uranyl acetate"}, (10, 10, 260, 260)),
+    ])
+    with caplog.at_level(logging.WARNING):
+        a, b, c = read_folder(tmp_path)
+    assert a.pixel_size_nm == pytest.approx(1.122) and a.magnification == pytest.approx(15000)
+    assert b.pixel_size_nm == 0.28 and c.pixel_size_nm == pytest.approx(0.561)
+    # eq. 6 crop sides: 1,024 px at 30,000x -> 512 at 15,000x, 2,052 at 0.28 nm/px
+    summary = describe([a, b, c], DetectorConfig())
+    assert summary["crop_side_px"] == {"15000": 512, "60107.1": 2052, "30000": 1024}
+    assert not caplog.records                      # every box is virion-sized at its scale
+
+
+def test_a_folder_default_scale_and_a_warning_for_boxes_off_scale(tmp_path, caplog):
+    sub = tmp_path / "grid 2"
+    _tif(sub / "a.tif", shape=(600, 800))
+    _tif(sub / "b.tif", 25000, shape=(600, 800))          # its own calibration wins
+    (tmp_path / "scale.txt").write_text('{"pixel_size_nm": 0.28}\n')
+    _via_with_attributes(sub / "annotations.csv", [
+        ("a.tif", {}, (10, 10, 520, 520)),                # 520 px * 0.28 = 146 nm
+        ("b.tif", {}, (10, 10, 500, 500)),                # 500 px * 0.6732 = 337 nm: off
+    ])
+    with caplog.at_level(logging.WARNING):
+        a, b = read_folder(tmp_path)
+    assert a.pixel_size_nm == 0.28 and b.pixel_size_nm == pytest.approx(0.6732)
+    (record,) = caplog.records
+    assert record.getMessage() == (
+        "grid 2/b.tif: the labelled boxes measure ~337 nm at 0.673 nm/px (the file's "
+        "calibration), but virions are ~145 nm: check its scale (about 0.29 nm/px would fit)")
+    (tmp_path / "scale.txt").write_text("magnification: unknown\n")
+    with pytest.raises(AnnotationError, match="scale.txt states no usable scale"):
+        read_folder(tmp_path)
+
+
+@pytest.mark.parametrize("attributes, message", [
+    ({"magnification": 12}, "file_attributes magnification 12 of a.tif is not a usable "
+                            "magnification"),
+    ({"pixel_size_nm": "big"}, "file_attributes pixel_size_nm 'big' of a.tif is not a usable "
+                               "pixel size"),
+])
+def test_unusable_file_attributes_scales_are_errors(tmp_path, attributes, message):
+    _tif(tmp_path / "a.tif")
+    _via_with_attributes(tmp_path / "annotations.csv", [("a.tif", attributes, None)])
+    with pytest.raises(AnnotationError, match=message):
+        read_folder(tmp_path)
