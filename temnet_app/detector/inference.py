@@ -29,13 +29,12 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 
 from temnet_app import __version__
-from temnet_app.core import box_math
+from temnet_app.core import box_math, units
 from temnet_app.core.atomic import atomic_write_text
 from temnet_app.core.boxes import Detection, detections_from_arrays
 from temnet_app.core.errors import MicrographError, ModelError
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress, scaled
 from temnet_app.core.scale import check_pixel_size
-from temnet_app.core import units
 from temnet_app.detector import tiling
 from temnet_app.detector.model import TILING_MODES, DetectorConfig
 

@@ -14,16 +14,16 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QProgressD
 
 from temnet_app.core import units
 from temnet_app.core.errors import TemnetError
-from temnet_app.core.scale import CameraCalibration
 from temnet_app.core.micrographs.reader import MICROGRAPH_SUFFIXES
 from temnet_app.core.project import PROJECT_SUFFIX, Project
+from temnet_app.core.scale import CameraCalibration
 from temnet_app.gui.app import data_dir, log_dir
+from temnet_app.gui.dialogs.export_dialog import ExportDialog
 from temnet_app.gui.dialogs.messages import show_error, show_list
 from temnet_app.gui.dialogs.scale_dialog import ask_scale
 from temnet_app.gui.session import Session
 from temnet_app.gui.settings import AppSettings
 from temnet_app.gui.workers import JobRunner
-from temnet_app.gui.dialogs.export_dialog import ExportDialog
 from temnet_app.jobs import (add_paths, build_demo_project, export_all, import_annotations,
                              report_command)
 

@@ -8,8 +8,8 @@ from typing import Any, Optional, Sequence
 
 from temnet_app.core.boxes import Box, ClassScheme
 from temnet_app.core.errors import ProjectError
-from temnet_app.core.scale import CameraCalibration
 from temnet_app.core.project.store import Store
+from temnet_app.core.scale import CameraCalibration
 
 # meta keys that belong to the file format, not to settings
 _RESERVED = {"application", "schema_version", "class_names", "created", "camera_calibration"}
