@@ -429,7 +429,10 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
                 monitor.progress(monitor.done / monitor.total, f"{label} validation mAP")
                 scored = validation_metrics(config, inference, val_ms, cancel=cancel)
                 entry["val_map"] = scored["at_0.5"]["map"]
-            validations.record(trained_s, time.monotonic() - validating)
+            # a typical epoch: the steps at their moving average (the first epoch's wall time
+            # also holds the one-time building of the training graph)
+            typical_s = monitor.step_s * steps_of(stage) if monitor.step_s else trained_s
+            validations.record(typical_s, time.monotonic() - validating)
             entry["validation_seconds"] = round(time.monotonic() - validating, 1)
         state.epoch = epoch + 1
         state.elapsed_s += time.monotonic() - began
