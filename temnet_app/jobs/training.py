@@ -93,16 +93,22 @@ def default_epochs(n_micrographs: int, fine_tune: bool) -> int:
 def estimate_seconds(n_micrographs: int, epochs: int, validation_fraction: float,
                      steps_per_epoch: int = 0, val_map_every: int = 1,
                      cores: Optional[int] = None) -> float:
-    """A rough duration of a run on this machine (the dialog shows it as "about ...")."""
+    """A rough duration of a run on this machine (the dialog shows it as "about ...").
+
+    Validations follow the trainer's automatic plan: the first and the last epoch, and in
+    between every ``ceil(9 x validation / epoch)``-th (validation under ~10% of the time);
+    scoring (mAP) happens on validated epochs."""
     cores = cores or os.cpu_count() or 2
     n_val = max(1, round(n_micrographs * validation_fraction))
     n_train = max(1, n_micrographs - n_val)
     steps = steps_per_epoch or math.ceil(n_train * CROPS_PER_MICROGRAPH / 4)
     per_step = SECONDS_PER_STEP_2_CORES * 2.0 / max(1, min(cores, 16))
+    training = steps * per_step
     validation = n_val * CROPS_PER_MICROGRAPH / 4 * per_step / 3
     scoring = n_val * SECONDS_PER_VALIDATION_MICROGRAPH if val_map_every else 0.0
-    per_epoch = steps * per_step + validation + scoring / max(1, val_map_every or 1)
-    return epochs * per_epoch + 20.0      # + loading TensorFlow, the data and the final card
+    every = max(1, math.ceil(9.0 * (validation + scoring) / max(training, 1e-6)))
+    validations = min(epochs, 2 + max(0, epochs - 2) // every) if epochs > 1 else 1
+    return epochs * training + validations * (validation + scoring) + 20.0   # + start, card
 
 
 @dataclass

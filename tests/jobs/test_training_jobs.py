@@ -3,6 +3,7 @@ the time estimate, the checkpoint state the window reads, the model list, and wh
 micrographs no model trained on."""
 
 import json
+import math
 import shlex
 import shutil
 
@@ -44,6 +45,20 @@ def test_default_epochs_and_estimate():
     assert estimate_seconds(12, 8, 0.2, cores=2) > small > 20
     assert estimate_seconds(6, 8, 0.2, cores=8) < small
     assert estimate_seconds(6, 8, 0.2, steps_per_epoch=5, cores=2) < small
+    # validations are thinned like the trainer's automatic plan: 20 more epochs add their
+    # training and 20 // every validations, not one validation each
+    from temnet_app.jobs import training as t
+
+    step = t.SECONDS_PER_STEP_2_CORES                       # 2 cores
+    n_val, n_train = 1, 5                                   # round(6 * 0.2) = 1
+    training = math.ceil(n_train * t.CROPS_PER_MICROGRAPH / 4) * step
+    validating = n_val * t.CROPS_PER_MICROGRAPH / 4 * step / 3 + \
+        n_val * t.SECONDS_PER_VALIDATION_MICROGRAPH
+    every = math.ceil(9 * validating / training)
+    assert every > 1
+    one, two = estimate_seconds(6, 20, 0.2, cores=2), estimate_seconds(6, 40, 0.2, cores=2)
+    assert two - one == pytest.approx(20 * training + (38 // every - 18 // every) * validating)
+    assert two - one < 20 * (training + validating)         # what validating each epoch costs
 
 
 def test_training_state_is_read_from_the_checkpoint(tmp_path):
