@@ -200,20 +200,21 @@ class Micrographs:
 
     def set_magnification_override(self, micrograph_id: int, value: Optional[float]) -> None:
         """Set (or clear with ``None``) the user's magnification for one micrograph."""
-        value = sql.check_mag(value)
-        with self._store.writing("set the magnification") as (conn, events):
-            micrograph = sql.get_micrograph(conn, micrograph_id)
-            conn.execute("UPDATE micrographs SET magnification_override = ? WHERE id = ?",
-                         (value, micrograph.id))
-            events.add("micrograph", [micrograph.id])
+        self._set_override(micrograph_id, "magnification_override", sql.check_mag(value),
+                           "set the magnification")
 
     def set_pixel_size_override(self, micrograph_id: int, value: Optional[float]) -> None:
         """Set (or clear with ``None``) the user's pixel size (nm) for one micrograph; it
         decides over a magnification override."""
-        value = sql.check_pixel(value)
-        with self._store.writing("set the pixel size") as (conn, events):
+        self._set_override(micrograph_id, "pixel_size_override", sql.check_pixel(value),
+                           "set the pixel size")
+
+    def _set_override(self, micrograph_id: int, column: str, value: Optional[float],
+                      what: str) -> None:
+        """Store a checked ``value`` in the micrograph's ``column`` (one of the two above)."""
+        with self._store.writing(what) as (conn, events):
             micrograph = sql.get_micrograph(conn, micrograph_id)
-            conn.execute("UPDATE micrographs SET pixel_size_override = ? WHERE id = ?",
+            conn.execute(f"UPDATE micrographs SET {column} = ? WHERE id = ?",
                          (value, micrograph.id))
             events.add("micrograph", [micrograph.id])
 
