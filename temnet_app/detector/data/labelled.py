@@ -45,8 +45,8 @@ from temnet_app.core.annotations import read_via_csv, read_via_scales
 from temnet_app.core.boxes import DEFAULT_SCHEME, Box, ClassScheme
 from temnet_app.core.errors import AnnotationError, MicrographError, ProjectError
 from temnet_app.core.micrographs import is_micrograph_file, read_info
-from temnet_app.core.micrographs.source import parse_scale_text
 from temnet_app.core.scale import check_pixel_size, resolve_scale
+from temnet_app.detector.data.label_scale import SCALE_FILE, folder_scale, warn_if_off_scale
 
 __all__ = ["LabelledMicrograph", "DatasetSplit", "read_folder", "read_project",
            "split_micrographs", "micrograph_group", "MAX_DEPTH"]
@@ -56,9 +56,6 @@ _log = logging.getLogger(__name__)
 
 MAX_DEPTH = 4
 ANNOTATIONS_NAME = "annotations.csv"
-SCALE_FILE = "scale.txt"
-VIRION_NM = 145.0               # typical HIV-1 particle diameter (TEM_FACTS), for the warning
-SIZE_WARNING_FACTOR = 1.6       # median labelled box this far from VIRION_NM: warn
 # Suffixes the research code appends to the folders / files of augmented and cropped copies.
 _DERIVED = re.compile(r"-(horizontal-flip|vertical-flip|180-rotation|salt-pepper|"
                       r"translate-(up|down|left|right|rigth)|crop\d+)$", re.IGNORECASE)
@@ -216,7 +213,7 @@ def _read_annotated_folder(root: Path, here: Path, csv: Path, scheme: ClassSchem
         image = single_image or _match_image(name, images)
         if image is not None:
             stated[image] = scale
-    folder_size, folder_mag = _folder_scale(root, here)
+    folder_size, folder_mag = folder_scale(root, here)
     out = []
     for image, boxes in boxes_for.items():
         relative = image.relative_to(root)
@@ -234,52 +231,10 @@ def _read_annotated_folder(root: Path, here: Path, csv: Path, scheme: ClassSchem
             key=relative.as_posix(), path=image, boxes=tuple(boxes),
             pixel_size_nm=scale.pixel_size_nm,
             group=micrograph_group(image.name), split_hint=_split_hint(relative))
-        levels = {"override": "the CSV's file_attributes", "experiment": f"{SCALE_FILE}"}
+        levels = {"override": "the CSV's file_attributes", "experiment": SCALE_FILE}
         warn_if_off_scale(item, levels.get(scale.pixel_size_source, scale.origin()))
         out.append(item)
     return out
-
-
-def _folder_scale(root: Path, here: Path) -> tuple[Optional[float], Optional[float]]:
-    """(pixel size, magnification) of the nearest :data:`SCALE_FILE` from ``here`` up to
-    ``root``; (None, None) without one. A file that states no usable scale is an error."""
-    folder = here
-    while True:
-        candidate = folder / SCALE_FILE
-        if candidate.is_file():
-            try:
-                text = candidate.read_text(encoding="utf-8", errors="replace")
-            except OSError as error:
-                raise AnnotationError(f"cannot read {candidate}: {error.strerror or error}") \
-                    from None
-            mag, size = parse_scale_text(text)
-            if mag is None and size is None:
-                raise AnnotationError(f"{candidate} states no usable scale (expected e.g. "
-                                      f'{{"pixel_size_nm": 0.28}} or {{"magnification": 25000}})')
-            return size, mag
-        if folder == root or folder.parent == folder:
-            return None, None
-        folder = folder.parent
-
-
-def warn_if_off_scale(item: LabelledMicrograph, origin: str = "") -> Optional[str]:
-    """Log (and return) a warning when the median labelled box of ``item`` measures more than
-    :data:`SIZE_WARNING_FACTOR` times away from :data:`VIRION_NM` at its pixel size."""
-    sides = [((b.x2 - b.x1) + (b.y2 - b.y1)) / 2.0 for b in item.boxes]
-    if not sides:
-        return None
-    sides.sort()
-    median_px = sides[len(sides) // 2]
-    size_nm = median_px * item.pixel_size_nm
-    if 1 / SIZE_WARNING_FACTOR <= size_nm / VIRION_NM <= SIZE_WARNING_FACTOR:
-        return None
-    fits = VIRION_NM / median_px
-    where = f" ({origin})" if origin else ""
-    message = (f"{item.key}: the labelled boxes measure ~{size_nm:.0f} nm at "
-               f"{item.pixel_size_nm:.3g} nm/px{where}, but virions are ~{VIRION_NM:.0f} nm: "
-               f"check its scale (about {fits:.3g} nm/px would fit)")
-    _log.warning("%s", message)
-    return message
 
 
 def _single_image_csv(csv: Path, images: list[Path]) -> Optional[Path]:

@@ -43,6 +43,7 @@ from temnet_app.core.errors import Cancelled, ModelError
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress, scaled
 from temnet_app.detector.data import LabelledMicrograph, split_micrographs
 from temnet_app.detector.model import DetectorConfig
+from temnet_app.detector.training.pacing import Monitor, ValidationPlan, as_total, format_duration
 from temnet_app.detector.training.pretraining import Pretraining
 from temnet_app.detector.training.settings import SCHEDULES, TrainSettings
 from temnet_app.detector.training.state import (BEST_WEIGHTS, CHECKPOINT_DIR, LAST_WEIGHTS,
@@ -64,16 +65,6 @@ class TrainResult:
     card: dict
 
 
-def format_duration(seconds: float) -> str:
-    """``1h02m``, ``3m05s`` or ``42s``."""
-    seconds = max(0, int(round(seconds)))
-    if seconds >= 3600:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    if seconds >= 60:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds}s"
-
-
 def _make_optimizer(settings: TrainSettings, learning_rate: float):
     import keras
 
@@ -87,133 +78,6 @@ def _make_optimizer(settings: TrainSettings, learning_rate: float):
 
 def _set_learning_rate(optimizer, value: float) -> None:
     optimizer.learning_rate.assign(float(value))
-
-
-class ValidationPlan:
-    """Which epochs are validated: every ``every``-th, or (``every`` 0) automatically as often
-    as keeps validation under :data:`TARGET_FRACTION` of the time, measured on the first
-    epoch (always validated then): every ``ceil(9 * t_validate / t_train)``-th epoch. The last
-    epoch of each stage always is."""
-
-    TARGET_FRACTION = 0.1
-
-    def __init__(self, every: int = 0) -> None:
-        self.fixed = int(every) > 0
-        self.every = max(1, int(every))
-        self.since = 0
-        self.measured = False
-        self.seconds: Optional[float] = None      # the last validation's duration
-
-    def due(self, last_of_stage: bool) -> bool:
-        self.since += 1
-        if last_of_stage or self.since >= self.every or (not self.fixed and not self.measured):
-            self.since = 0
-            return True
-        return False
-
-    def record(self, train_s: float, validate_s: float) -> None:
-        """One epoch's training and validation seconds (sets the automatic interval)."""
-        self.seconds = validate_s
-        if not self.fixed and not self.measured:
-            ratio = (1.0 - self.TARGET_FRACTION) / self.TARGET_FRACTION
-            self.every = max(1, math.ceil(ratio * validate_s / max(train_s, 1e-6)))
-        self.measured = True
-
-    def remaining(self, epochs_left: int) -> int:
-        """Validations still to come in ``epochs_left`` epochs (at least the last one)."""
-        if epochs_left <= 0:
-            return 0
-        return max(1, (self.since + epochs_left) // self.every)
-
-
-class _Monitor:
-    """Builds the Keras callback that reports progress (loss, lr, ETA) and polls cancel."""
-
-    SMOOTHING = 0.2     # weight of the newest step in the moving average of step seconds
-
-    def __init__(self, progress: ProgressFn, cancel: Optional[CancelToken], total_steps: int,
-                 steps_done: int, validations: Optional[ValidationPlan] = None,
-                 epochs_left=None, val_steps: int = 0):
-        self.progress = progress
-        self.cancel = cancel
-        self.total = max(1, total_steps)
-        self.done = steps_done
-        self.cancelled = False
-        self.step_s: Optional[float] = None
-        self.last_step_end: Optional[float] = None
-        self.fit_started: Optional[float] = None
-        self.first_step_s: Optional[float] = None    # the very first step: building the graph
-        self.validations = validations
-        self.epochs_left = epochs_left or (lambda: 0)
-        self.val_steps = val_steps
-
-    def epoch_started(self) -> None:
-        self.last_step_end = None          # the first step of an epoch is not timed
-        if self.fit_started is None:
-            self.fit_started = time.monotonic()
-
-    def step_ended(self) -> None:
-        now = time.monotonic()
-        if self.first_step_s is None and self.fit_started is not None:
-            self.first_step_s = now - self.fit_started
-        if self.last_step_end is not None:
-            seconds = now - self.last_step_end
-            self.step_s = seconds if self.step_s is None else \
-                self.SMOOTHING * seconds + (1 - self.SMOOTHING) * self.step_s
-        self.last_step_end = now
-        self.done += 1
-
-    # a validation batch (forward pass only) against a training step, until one is measured
-    VALIDATION_STEP_FRACTION = 0.4
-    # building the validation graph (forward and losses) against building the training graph
-    # (which also differentiates it): measured 1.8 s against 7.9 s for a tiny model
-    GRAPH_BUILD_SHARE = 0.25
-
-    def eta(self) -> float:
-        """Seconds left: steps left times the moving average, plus the validations to come
-        at the last one's duration (before the first, ``val_steps`` batches at
-        :data:`VALIDATION_STEP_FRACTION` of a step each); NaN before two steps of an epoch
-        were timed."""
-        if self.step_s is None:
-            return math.nan
-        training = max(0, self.total - self.done) * self.step_s
-        plan = self.validations
-        if plan is None:
-            return training
-        each = plan.seconds if plan.seconds is not None else \
-            self.val_steps * self.VALIDATION_STEP_FRACTION * self.step_s
-        building = 0.0
-        if plan.seconds is None and self.first_step_s is not None:
-            building = self.GRAPH_BUILD_SHARE * max(0.0, self.first_step_s - self.step_s)
-        if not plan.fixed and not plan.measured:   # the first, then at most ~10% of the rest
-            return training + building + each + min(plan.TARGET_FRACTION * training,
-                                                    (self.epochs_left() - 1) * each)
-        return training + building + plan.remaining(self.epochs_left()) * each
-
-    def callback(self, label: str, steps: int, learning_rate: float):
-        import keras
-
-        monitor = self
-
-        class _Callback(keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch, logs=None):
-                monitor.epoch_started()
-
-            def on_train_batch_end(self, batch, logs=None):
-                monitor.step_ended()
-                loss = _as_total(logs or {}).get("total")
-                eta = monitor.eta()
-                text = (f"{label} step {batch + 1}/{steps} loss "
-                        f"{float(loss):.3f}" if loss is not None else f"{label} step {batch + 1}")
-                text += f" lr {learning_rate:.2g}"
-                if math.isfinite(eta):
-                    text += f" ETA {format_duration(eta)}"
-                monitor.progress(min(1.0, monitor.done / monitor.total), text)
-                if monitor.cancel is not None and monitor.cancel.cancelled:
-                    monitor.cancelled = True
-                    self.model.stop_training = True
-
-        return _Callback()
 
 
 def _build_model(config: DetectorConfig, weights=None, seed: int = 0):
@@ -256,14 +120,6 @@ def _resolve_split(micrographs, settings, state: Optional[TrainState]):
                                "validation": tuple(state.split["validation"]),
                                "notes": tuple(state.split.get("notes", ()))})
     return split_micrographs(micrographs, settings.validation_fraction, settings.seed)
-
-
-def _as_total(logs: dict) -> dict:
-    """Keras's ``loss`` of the classifier stage under the detector stages' key ``total``."""
-    logs = {k: float(v) for k, v in logs.items()}
-    if "total" not in logs and "loss" in logs:
-        logs["total"] = logs.pop("loss")
-    return logs
 
 
 def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out_dir,
@@ -350,12 +206,12 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
     stages = [settings.stage_of(e) for e in range(settings.epochs)]
     validations = ValidationPlan(settings.validate_every)
     current = {"epoch": start_epoch}
-    monitor = _Monitor(progress=scaled(progress, 0.04, 0.96), cancel=cancel,
-                       total_steps=sum(steps_of(st) for st in stages),
-                       steps_done=sum(steps_of(st) for st in stages[:start_epoch]),
-                       validations=validations,
-                       epochs_left=lambda: settings.epochs - current["epoch"],
-                       val_steps=int(math.ceil(val_src.crops_per_epoch() / batch)))
+    monitor = Monitor(progress=scaled(progress, 0.04, 0.96), cancel=cancel,
+                      total_steps=sum(steps_of(st) for st in stages),
+                      steps_done=sum(steps_of(st) for st in stages[:start_epoch]),
+                      validations=validations,
+                      epochs_left=lambda: settings.epochs - current["epoch"],
+                      val_steps=int(math.ceil(val_src.crops_per_epoch() / batch)))
     model = optimizer = model_stage = None
     resumed_optimizer = state.epoch > 0
     for epoch in range(start_epoch, settings.epochs):
@@ -395,7 +251,7 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
             raise Cancelled(f"training cancelled during epoch {epoch + 1}; the checkpoint of "
                             f"epoch {state.epoch} is kept in {ckpt}")
         trained_s = time.monotonic() - began
-        train_logs = _as_total({k: v[-1] for k, v in history.history.items()})
+        train_logs = as_total({k: v[-1] for k, v in history.history.items()})
         if not math.isfinite(train_logs.get("total", math.nan)):
             raise ModelError(f"training diverged at epoch {epoch + 1} (loss is not finite); "
                              f"the checkpoint of epoch {state.epoch} is kept in {ckpt}")
@@ -405,7 +261,7 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
         if validations.due(last_of_stage):
             validating = time.monotonic()
             monitor.progress(monitor.done / monitor.total, f"{label} validating")
-            val = _as_total(model.evaluate(stage_val, verbose=0, return_dict=True))
+            val = as_total(model.evaluate(stage_val, verbose=0, return_dict=True))
             val_loss = float(val["total"])
             if not math.isfinite(val_loss):
                 raise ModelError(f"training diverged at epoch {epoch + 1} (validation loss is "

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from temnet_app.detector.training.loop import ValidationPlan, _Monitor
+from temnet_app.detector.training.pacing import Monitor, ValidationPlan
 from temnet_app.detector.training.settings import TrainSettings
 
 
@@ -38,8 +38,8 @@ def test_automatic_keeps_validation_under_a_tenth_of_the_time():
 
 def test_the_eta_from_the_moving_average_and_the_validations_to_come():
     plan = ValidationPlan(2)
-    monitor = _Monitor(lambda f, m: None, None, total_steps=40, steps_done=0,
-                       validations=plan, epochs_left=lambda: 4, val_steps=5)
+    monitor = Monitor(lambda f, m: None, None, total_steps=40, steps_done=0,
+                      validations=plan, epochs_left=lambda: 4, val_steps=5)
     monitor.epoch_started()
     assert math.isnan(monitor.eta())
     monitor.step_s, monitor.done = 1.0, 10          # as if measured
