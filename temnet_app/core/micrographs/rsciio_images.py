@@ -29,13 +29,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from temnet_app.core.errors import MicrographError
-from temnet_app.core.micrographs.source import fail, plausible_pixel_size
+from temnet_app.core.micrographs.source import NM_PER_LENGTH_UNIT, fail, square_pixel_size
 
-_NM_PER_LENGTH = {"nm": 1.0, "nanometer": 1.0, "nanometers": 1.0, "nanometre": 1.0,
-                  "nanometres": 1.0, "µm": 1e3, "μm": 1e3, "um": 1e3, "micron": 1e3,
-                  "microns": 1e3, "å": 0.1, "a": 0.1, "angstrom": 0.1, "angstroms": 0.1,
-                  "pm": 1e-3, "mm": 1e6, "m": 1e9, "meter": 1e9, "meters": 1e9,
-                  "metre": 1e9, "metres": 1e9}
 _ENERGY_UNITS = {"ev", "kev", "mev"}
 _quieted = False
 
@@ -134,7 +129,7 @@ def pixel_size_from_axes(path: Path, image_axes_: Sequence[Mapping]) -> Optional
         if is_reciprocal(unit):
             raise fail(path, f"it is a diffraction pattern or an FFT (axes in {unit}), not a "
                              f"micrograph")
-        per_unit = _NM_PER_LENGTH.get(unit.lower())
+        per_unit = NM_PER_LENGTH_UNIT.get(unit.lower())
         try:
             scale = abs(float(axis.get("scale")))
         except (TypeError, ValueError):
@@ -142,9 +137,7 @@ def pixel_size_from_axes(path: Path, image_axes_: Sequence[Mapping]) -> Optional
         if per_unit is None or not (math.isfinite(scale) and scale > 0):
             return None
         sizes.append(scale * per_unit)
-    if not math.isclose(sizes[0], sizes[1], rel_tol=1e-3):
-        return None                     # non-square pixels: no single pixel size
-    return plausible_pixel_size(sizes[1])
+    return square_pixel_size(sizes[1], sizes[0])       # x, y; non-square pixels: None
 
 
 def nested(tree: Any, *keys: str) -> Any:

@@ -82,8 +82,12 @@ _SIZE_RE = re.compile(
     r"(?<![a-z])(cal(?:ibration)?|pixel[\s_]*size(?:[\s_]*\(?nm\)?)?|pixel[\s_]*spacing)"
     r"\s*[:=]\s*" + _NUMBER + r"\s*(nm|angstroms?|å|a|um|µm|μm|pm)?(?![a-z])",
     re.IGNORECASE)
-_NM_PER_UNIT = {"nm": 1.0, "a": 0.1, "å": 0.1, "angstrom": 0.1, "angstroms": 0.1,
-                "um": 1000.0, "µm": 1000.0, "μm": 1000.0, "pm": 0.001}
+# length units (lower case) -> nanometres: for description texts and the formats' axis units
+NM_PER_LENGTH_UNIT = {"nm": 1.0, "nanometer": 1.0, "nanometers": 1.0, "nanometre": 1.0,
+                      "nanometres": 1.0, "µm": 1e3, "μm": 1e3, "um": 1e3, "micron": 1e3,
+                      "microns": 1e3, "å": 0.1, "a": 0.1, "angstrom": 0.1, "angstroms": 0.1,
+                      "pm": 1e-3, "mm": 1e6, "m": 1e9, "meter": 1e9, "meters": 1e9,
+                      "metre": 1e9, "metres": 1e9}
 # TIFF ResolutionUnit codes -> nanometres per unit (4 and 5 are common non-baseline extensions).
 _RESUNIT_NM = {2: 2.54e7, 3: 1e7, 4: 1e6, 5: 1e3}
 
@@ -113,6 +117,19 @@ def plausible_pixel_size(nm) -> Optional[float]:
         return nm
     except (TypeError, ValueError, OverflowError, ZeroDivisionError):
         return None
+
+
+def square_pixel_size(width_nm, height_nm) -> Optional[float]:
+    """The pixel size in nm when a pixel's width and height agree within 0.1% and the size is
+    plausible (:func:`plausible_pixel_size`), else None: non-square pixels have no single
+    size."""
+    try:
+        width, height = float(width_nm), float(height_nm)
+    except (TypeError, ValueError):
+        return None
+    if not math.isclose(width, height, rel_tol=1e-3):
+        return None
+    return plausible_pixel_size(width)
 
 
 def _json_scale(text: str) -> tuple[Optional[float], Optional[float]]:
@@ -170,7 +187,7 @@ def parse_scale_text(text: str) -> tuple[Optional[float], Optional[float]]:
             if "nm" not in key:
                 continue
             unit = "nm"
-        size = plausible_pixel_size(_number(found.group(2)) * _NM_PER_UNIT[unit])
+        size = plausible_pixel_size(_number(found.group(2)) * NM_PER_LENGTH_UNIT[unit])
         if size is not None:
             break
     return mag, size

@@ -25,7 +25,6 @@ Scale: each of the pixel size and the magnification comes from the first of
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +33,7 @@ from temnet_app.core.errors import MicrographError
 from temnet_app.core.micrographs.intensity import luminance
 from temnet_app.core.micrographs.source import (SourceImage, check_dtype, check_size, combine_scale,
                                                 fail, pixel_size_from_resolution,
-                                                plausible_magnification, plausible_pixel_size)
+                                                plausible_magnification, square_pixel_size)
 
 MAX_PLANES = 4
 _PHOTOMETRIC_MINISWHITE = 0
@@ -82,10 +81,7 @@ def _square_nm(width_m, height_m) -> float | None:
         height = width if height_m is None else float(height_m) * 1e9
     except (TypeError, ValueError):
         return None
-    if not (math.isfinite(width) and math.isfinite(height)) or \
-            not math.isclose(width, height, rel_tol=1e-3):
-        return None
-    return plausible_pixel_size(width)
+    return square_pixel_size(width, height)
 
 
 def _fei_scale(fei: dict) -> float | None:
