@@ -1,12 +1,11 @@
-"""Box and Detection records, and the class scheme.
+"""Box and Detection records, and box counts per class.
 
 One box format inside the program: ``xyxy`` float pixels in full-micrograph coordinates
 (x to the right, y down, ``x1 < x2``, ``y1 < y2``). Conversions to VIA (x, y, width, height)
 or COCO happen only in :mod:`temnet_app.core.annotations.via`.
 
-Class ids follow the published TEMNet dataset and research code: 0 is background, then
-1 eccentric, 2 mature, 3 immature. A lab may define other classes through a model card;
-:class:`ClassScheme` carries names and colours for any such list.
+Class ids are those of a :class:`~temnet_app.core.classes.ClassScheme` (0 is background);
+the scheme's names are re-exported here for the modules that import them with the boxes.
 """
 
 from __future__ import annotations
@@ -16,53 +15,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-DEFAULT_CLASS_NAMES: tuple[str, ...] = ("eccentric", "mature", "immature")
-
-# Overlay / plot colours (paper figures): mature yellow, immature blue, eccentric green.
-DEFAULT_CLASS_COLOURS: dict[str, str] = {
-    "eccentric": "#2ca02c",
-    "mature": "#f2c500",
-    "immature": "#1f5fd6",
-}
-_FALLBACK_COLOURS = ("#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
-
-
-@dataclass(frozen=True)
-class ClassScheme:
-    """Ordered foreground class names; class id ``i + 1`` is ``names[i]`` (0 is background)."""
-
-    names: tuple[str, ...] = DEFAULT_CLASS_NAMES
-
-    def __post_init__(self) -> None:
-        names = tuple(str(n).strip() for n in self.names)
-        if not names or any(not n for n in names) or len(set(names)) != len(names):
-            raise ValueError(f"class names must be unique and non-empty: {self.names!r}")
-        object.__setattr__(self, "names", names)
-
-    @property
-    def ids(self) -> tuple[int, ...]:
-        return tuple(range(1, len(self.names) + 1))
-
-    def name(self, class_id: int) -> str:
-        if not 1 <= int(class_id) <= len(self.names):
-            raise ValueError(f"unknown class id {class_id} (classes are 1..{len(self.names)})")
-        return self.names[int(class_id) - 1]
-
-    def id(self, name: str) -> int:
-        key = str(name).strip().lower()
-        for i, n in enumerate(self.names, start=1):
-            if n.lower() == key:
-                return i
-        raise ValueError(f"unknown class {name!r} (expected one of {', '.join(self.names)})")
-
-    def colour(self, class_id: int) -> str:
-        name = self.name(class_id)
-        if name in DEFAULT_CLASS_COLOURS:
-            return DEFAULT_CLASS_COLOURS[name]
-        return _FALLBACK_COLOURS[(int(class_id) - 1) % len(_FALLBACK_COLOURS)]
-
-
-DEFAULT_SCHEME = ClassScheme()
+from temnet_app.core.classes import (DEFAULT_CLASS_COLOURS, DEFAULT_CLASS_NAMES,  # noqa: F401
+                                     DEFAULT_SCHEME, ClassScheme)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The ``meta`` table of a project: its class names, the camera calibration, and small named
+"""The ``meta`` table of a project: its class set (names and colours), the camera calibration, and small named
 settings (the confidence threshold the window last used, for example)."""
 
 from __future__ import annotations
@@ -12,37 +12,45 @@ from temnet_app.core.project.store import Store
 from temnet_app.core.scale import CameraCalibration
 
 # meta keys that belong to the file format, not to settings
-_RESERVED = {"application", "schema_version", "class_names", "created", "camera_calibration"}
+_NAMES_KEY, _COLOURS_KEY = "class_names", "class_colours"
+_RESERVED = {"application", "schema_version", _NAMES_KEY, _COLOURS_KEY, "created",
+             "camera_calibration"}
 _CAMERA_KEY = "camera_calibration"
 _SETTING_PREFIX = "setting."
 
 
 class Meta:
-    """Class names (cached; read once when the project opens) and settings."""
+    """The class set (cached; read once when the project opens) and settings."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self.class_names: tuple[str, ...] = self._load_class_names()
+        self.scheme: ClassScheme = self._load_scheme()
 
-    def _load_class_names(self) -> tuple[str, ...]:
+    def _load_scheme(self) -> ClassScheme:
         with self._store.reading() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'class_names'").fetchone()
+            rows = dict(conn.execute("SELECT key, value FROM meta WHERE key IN (?, ?)",
+                                     (_NAMES_KEY, _COLOURS_KEY)).fetchall())
         try:
-            return ClassScheme(tuple(json.loads(row[0]))).names
-        except (TypeError, ValueError) as exc:
+            names = tuple(json.loads(rows[_NAMES_KEY]))
+            colours = tuple(json.loads(rows[_COLOURS_KEY])) if _COLOURS_KEY in rows else ()
+            if len(colours) != len(names):
+                colours = ()  # names changed by an older version: default colours
+            return ClassScheme(names, colours)
+        except (KeyError, TypeError, ValueError) as exc:
             raise ProjectError(f"{self._store.path.name}: damaged class list in the "
                                f"project") from exc
 
     @property
-    def scheme(self) -> ClassScheme:
-        return ClassScheme(self.class_names)
+    def class_names(self) -> tuple[str, ...]:
+        return self.scheme.names
 
-    def set_class_names(self, names: Sequence[str]) -> None:
+    def set_classes(self, classes) -> None:
+        """Rename, recolour or add classes (ids stay; a class in use cannot go)."""
         try:
-            scheme = ClassScheme(tuple(names))
+            scheme = classes if isinstance(classes, ClassScheme) else ClassScheme(tuple(classes))
         except ValueError as exc:
             raise ProjectError(f"invalid class names: {exc}") from exc
-        with self._store.writing("change the class names") as (conn, events):
+        with self._store.writing("change the classes") as (conn, events):
             top = max(conn.execute("SELECT max(class_id) FROM manual_boxes").fetchone()[0] or 0,
                       conn.execute("SELECT max(class_id) FROM detections").fetchone()[0] or 0)
             if top > len(scheme.names):
@@ -53,10 +61,11 @@ class Meta:
                 if used.lower() not in lower:
                     raise ProjectError(f"manual counts use class {used!r}, missing from "
                                        f"{', '.join(scheme.names)}")
-            conn.execute("UPDATE meta SET value = ? WHERE key = 'class_names'",
-                         (json.dumps(list(scheme.names)),))
+            for key, value in ((_NAMES_KEY, scheme.names), (_COLOURS_KEY, scheme.colours)):
+                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                             (key, json.dumps(list(value))))
             events.add("classes", [])
-        self.class_names = scheme.names
+        self.scheme = scheme
 
     def check_class_ids(self, boxes: Sequence[Box], what: str) -> None:
         """:class:`ProjectError` unless every item is a :class:`Box` of a known class id."""

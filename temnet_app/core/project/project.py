@@ -187,10 +187,11 @@ class Project:
     def scheme(self) -> ClassScheme:
         return self._meta.scheme
 
-    def set_class_names(self, names: Sequence[str]) -> None:
-        """Replace the class names (e.g. from a model card). Refused if stored boxes use a
-        class id beyond the new list or manual counts use a name not in it."""
-        self._meta.set_class_names(names)
+    def set_classes(self, classes: Union[ClassScheme, Sequence[str]]) -> None:
+        """Rename, recolour or add classes (a scheme, or names with default colours), e.g.
+        from a model card. Refused if stored boxes use a class id beyond the new list or
+        manual counts use a name not in it."""
+        self._meta.set_classes(classes)
 
     def setting(self, key: str, default: Any = None) -> Any:
         """A value the project remembers (JSON), e.g. the window's confidence threshold."""

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from temnet_app.core.boxes import DEFAULT_CLASS_NAMES, Box, Detection
+from temnet_app.core.boxes import DEFAULT_CLASS_NAMES, Box, ClassScheme, Detection
 from temnet_app.core.errors import ProjectError
 from temnet_app.core.project import Project
 
@@ -30,22 +30,27 @@ def test_class_names_default_and_change(setup):
     assert project.scheme.name(2) == "mature"
     project.set_manual_boxes(m0.id, [Box(0, 0, 5, 5, 2)])
     with pytest.raises(ProjectError, match="unique"):
-        project.set_class_names(["a", "a"])
-    project.set_class_names(["round", "mature"])
+        project.set_classes(["a", "a"])
+    project.set_classes(["round", "mature"])
     with pytest.raises(ProjectError, match="class id 3 is not one of"):
         project.set_manual_boxes(m1.id, [Box(0, 0, 5, 5, 3)])
     with pytest.raises(ProjectError, match="class id 2; 1 class names are not enough"):
-        project.set_class_names(["only"])
+        project.set_classes(["only"])
     project.set_manual_counts(m1.id, {"round": 1})
     with pytest.raises(ProjectError, match="manual counts use class 'round'"):
-        project.set_class_names(["mature", "other"])
-    project.set_class_names(["Round", "Mature"])  # a change of case keeps the counts
+        project.set_classes(["mature", "other"])
+    project.set_classes(["Round", "Mature"])  # a change of case keeps the counts
     assert project.manual_counts(m1.id) == {"Round": 1}
-    project.set_class_names(["round", "mature"])
+    project.set_classes(["round", "mature"])
     path = project.path
     project.close()
     with Project.open(path) as again:
         assert again.class_names == ("round", "mature")
+        assert again.scheme.colours == ("#2ca02c", "#f2c500")  # palette, then mature's own
+        again.set_classes(ClassScheme(("round", "mature", "budding"), ("#123456",)))
+    with Project.open(path) as again:  # the class set, colours too, is stored in the file
+        assert again.scheme == ClassScheme(("round", "mature", "budding"),
+                                           ("#123456", "#f2c500", "#2ca02c"))
 
 
 def test_manual_boxes_replace_mark_and_clear(setup):
