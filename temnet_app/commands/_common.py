@@ -122,6 +122,16 @@ def add_scale_arguments(parser: argparse.ArgumentParser, what: str,
                                  "(default: the reference 0.561@30000, JEOL 1200EX + AMT 2k)")
 
 
+def classes_arg(text: str):
+    """``NAME[:#RRGGBB],...`` as a :class:`~temnet_app.core.classes.ClassScheme`."""
+    from temnet_app.core.classes import ClassScheme
+
+    try:
+        return ClassScheme.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def whole_number(minimum: int, maximum: Optional[int] = None):
     """argparse type factory: an integer in ``[minimum, maximum]``."""
 

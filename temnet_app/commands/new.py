@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from temnet_app.commands._common import add_scale_arguments
+from temnet_app.commands._common import add_scale_arguments, classes_arg
 
 HELP = "create a project file, with one experiment per micrograph folder given"
 
@@ -15,6 +15,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folders", type=Path, nargs="*", metavar="FOLDER",
                         help="micrograph folders; each becomes an experiment named after it")
     add_scale_arguments(parser, "these experiments' micrographs when their files state none")
+    parser.add_argument("--classes", type=classes_arg, default=None,
+                        metavar="NAME[:#RRGGBB],...",
+                        help="the project's particle classes in order, each with an optional "
+                             "colour (default: eccentric, mature, immature; a project with no "
+                             "boxes yet also takes the classes of the model first run on it)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     check_output_file(args.project, "project file")
     with Project.create(args.project) as project:
         set_camera(project, args.camera)
+        if args.classes is not None:
+            project.set_classes(args.classes)
         summary = add_to_project(project, args.folders, None, args.magnification,
                                  args.pixel_size) if args.folders else None
     print(f"created {args.project}" + (f"; {describe(summary)}" if summary else ""))

@@ -33,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="validation loss every N epochs (default 0: automatic, keeping "
                              "validation under ~10%% of the time; the last epoch of each stage "
                              "is always validated, and the kept model chosen on them)")
+    parser.add_argument("--classes", default=None, metavar="NAME[:#RRGGBB],...",
+                        help="the classes to learn, in order (ids 1, 2, ...), each with an "
+                             "optional colour, e.g. 'RiftValley:#e41a1c,Ebola,Marburg'; "
+                             "default: eccentric, mature, immature (the HIV classes), or the "
+                             "classes the labels use when they use others")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="model folder to write (e.g. models/my-lab); its checkpoint/ "
                              "sub-folder holds what --resume needs")
@@ -83,6 +88,8 @@ def command_line(args: argparse.Namespace) -> str:
         parts += ["--experiment", name]
     if args.reviewed_only:
         parts.append("--reviewed-only")
+    if args.classes:
+        parts += ["--classes", args.classes]
     parts += ["--out", str(args.out),
              "--backbone", args.backbone, "--preset", args.preset, "--epochs", str(args.epochs),
              "--schedule", args.schedule]
@@ -160,12 +167,41 @@ def load_data(paths, scheme, experiments=None, reviewed_only=False):
 FINE_TUNE_LEARNING_RATE = 0.001
 
 
+def parse_classes(text):
+    """The ``--classes`` text as a ClassScheme (None when not given); ModelError if unusable."""
+    from temnet_app.core.classes import ClassScheme
+    from temnet_app.core.errors import ModelError
+
+    if text is None:
+        return None
+    try:
+        return ClassScheme.parse(text)
+    except ValueError as error:
+        raise ModelError(f"--classes: {error}") from None
+
+
+def with_classes(config, data, given):
+    """``config`` learning the classes :func:`training_classes` picks for ``data`` (printed
+    when they are not the HIV classes, or differ from the fine-tuned model's)."""
+    from temnet_app.detector.data.label_classes import training_classes
+
+    scheme, source = training_classes(data, config.class_scheme, given)
+    if scheme.same_classes(config.class_scheme) and scheme.colours == config.class_colours:
+        return config
+    where = {"--classes": "from --classes", "the project": "the project's classes",
+             "the labels": "those the labels use; give names, order and colours with "
+                           "--classes"}.get(source, source)
+    print(f"classes: {scheme.describe()} ({where})", file=sys.stderr)
+    return config.replace(class_names=scheme.names, class_colours=scheme.colours)
+
+
 def run(args: argparse.Namespace) -> int:
     from temnet_app.core.errors import ModelError
     from temnet_app.detector import DetectorConfig, TrainSettings, format_duration, preset, train
 
     if args.epochs < 1:
         raise ModelError(f"--epochs must be at least 1, got {args.epochs}")
+    given = parse_classes(args.classes)
     if args.learning_rate is None:
         args.learning_rate = (FINE_TUNE_LEARNING_RATE if args.init is not None
                               else TrainSettings().learning_rate)
@@ -191,10 +227,16 @@ def run(args: argparse.Namespace) -> int:
             raise ModelError(f"--init weights not found: {init_weights}")
     else:
         config = preset(args.preset, backbone=args.backbone)
+    init_config = config if init_weights is not None else None
     if args.resume:
         from temnet_app.detector import CHECKPOINT_DIR, load_state
 
         config = DetectorConfig.from_dict(load_state(args.out / CHECKPOINT_DIR).config)
+        if given is not None and not given.same_classes(config.class_scheme):
+            raise ModelError(f"the run in {args.out} learns {config.class_scheme.describe()}, "
+                             f"not {given.describe()}")
+    else:
+        config = with_classes(config, args.data, given)
     settings = TrainSettings(
         epochs=args.epochs, schedule=args.schedule, rpn_epochs=args.rpn_epochs,
         pretrain_epochs=args.pretrain_epochs,
@@ -213,8 +255,9 @@ def run(args: argparse.Namespace) -> int:
           f"micrograph(s) -> {args.out}", file=sys.stderr)
     began = time.monotonic()
     result = train(micrographs, config, args.out, settings, init_weights=init_weights,
-                   resume=args.resume, name=args.name, version=args.version,
-                   command=command_line(args), notes=notes, progress=LineProgress())
+                   init_config=init_config, resume=args.resume, name=args.name,
+                   version=args.version, command=command_line(args), notes=notes,
+                   progress=LineProgress())
     metrics = result.card.get("validation_metrics") or {}
     at = metrics.get("at_0.5") or {}
     print(f"wrote {result.out_dir} after {result.state.epoch} epoch(s) in "

@@ -58,7 +58,8 @@ def make_card(config: DetectorConfig, name: str, version: str, training: str = "
               date: Optional[str] = None) -> dict:
     """A model card dict for ``config`` (JSON-able)."""
     return {"name": str(name), "version": str(version), "config": config.to_dict(),
-            "classes": list(config.class_names), "training": str(training),
+            "classes": list(config.class_names),
+            "class_colours": list(config.class_colours), "training": str(training),
             "date": date or _dt.date.today().isoformat(), "app_version": __version__}
 
 
@@ -165,6 +166,7 @@ class Detector:
         card = dict(card) if card else dict(self.card)
         card["config"] = self.config.to_dict()
         card["classes"] = list(self.config.class_names)
+        card["class_colours"] = list(self.config.class_colours)
         card.setdefault("name", self.name)
         card.setdefault("version", self.version)
         card.setdefault("date", _dt.date.today().isoformat())

@@ -23,6 +23,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from temnet_app.core.boxes import detections_from_arrays
+from temnet_app.core.classes import ClassScheme
 from temnet_app.core.errors import Cancelled, MicrographError, ProjectError, TemnetError
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress
 from temnet_app.jobs.detection import (RunSummary, SkippedMicrograph, _finish_quietly,
@@ -48,7 +49,8 @@ def worker_settings(model_dir: str, mode: Optional[str]) -> dict:
     """The model's id, run settings and score floor, as a worker sees them (its device)."""
     detector = _detector(model_dir, mode)
     return {"model_id": detector.model_id, "settings": detector.settings(mode),
-            "score_floor": detector.score_floor}
+            "score_floor": detector.score_floor, "classes": detector.scheme.names,
+            "class_colours": detector.scheme.colours}
 
 
 def detect_on_worker(micrograph_id: int, path: str, data: Optional[bytes],
@@ -121,7 +123,8 @@ def run_detection_on_cluster(project, micrographs: Sequence, client, model_dir: 
     progress(0.0, "loading the model on the workers")
     info = client.submit(worker_settings, model_dir, mode, pure=False).result()
     run, done_before = begin_run(project, info["model_id"], info["settings"],
-                                 info["score_floor"], skip_done_run)
+                                 info["score_floor"], skip_done_run,
+                                 ClassScheme(info["classes"], info["class_colours"]))
     already = [m.id for m in micrographs if m.id in done_before]
     todo = {m.id: m for m in micrographs if m.id not in done_before}
     processed: list[int] = []

@@ -88,7 +88,7 @@ def run_detection(project, micrographs: Sequence, detector, progress: Optional[P
     started = time.perf_counter()
     micrographs = list(micrographs)
     run, done_before = begin_run(project, detector.model_id, detector.settings(),
-                                 detector.score_floor, skip_done_run)
+                                 detector.score_floor, skip_done_run, detector.scheme)
     processed: list[int] = []
     skipped: list[SkippedMicrograph] = []
     already = [m.id for m in micrographs if m.id in done_before]
@@ -147,9 +147,13 @@ def run_detection(project, micrographs: Sequence, detector, progress: Optional[P
 
 
 def begin_run(project, model_id: str, settings: dict, score_floor: float,
-              skip_done_run: Optional[int]):
+              skip_done_run: Optional[int], scheme):
     """``(run, ids already stored)``: a new run, or run ``skip_done_run`` claimed for this
-    process (same model required; refused while another live process runs it)."""
+    process (same model required; refused while another live process runs it). The project
+    first takes the model's classes ``scheme`` if it can (:func:`adopt_model_classes`)."""
+    from temnet_app.jobs.classes import adopt_model_classes
+
+    adopt_model_classes(project, scheme, model_id)
     if skip_done_run is None:
         return project.start_run(model_id, settings, score_floor), set()
     run = project.run(skip_done_run)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from temnet_app.core.classes import ClassScheme
 from temnet_app.core.errors import ModelError
 from temnet_app.core.locations import model_folder
 
@@ -64,10 +65,16 @@ class ModelSummary:
     metrics: tuple[str, ...]
     notes: tuple[str, ...]
     command: str = ""
+    class_colours: tuple[str, ...] = ()
 
     @property
     def model_id(self) -> str:
         return f"{self.name}@{self.version}"
+
+    @property
+    def scheme(self) -> ClassScheme:
+        """The model's classes with their colours (what a project running it should use)."""
+        return ClassScheme(self.classes, self.class_colours)
 
 
 def describe_model(model: Optional[Any] = None) -> ModelSummary:
@@ -99,7 +106,18 @@ def describe_model(model: Optional[Any] = None) -> ModelSummary:
                         date=str(card.get("date", "")), training=str(card.get("training", "")),
                         metrics=tuple(metrics),
                         notes=tuple(str(n) for n in notes) if isinstance(notes, list) else (),
-                        command=str(card.get("command", "")))
+                        command=str(card.get("command", "")),
+                        class_colours=_colours(card))
+
+
+def _colours(card: dict) -> tuple[str, ...]:
+    """The card's class colours when usable (older cards have none: default colours)."""
+    colours = card.get("class_colours") or (card.get("config") or {}).get("class_colours") or ()
+    classes = card.get("classes") or []
+    try:
+        return ClassScheme(tuple(classes), tuple(colours)).colours if classes else ()
+    except (TypeError, ValueError):
+        return ()
 
 
 def _pct(value) -> str:

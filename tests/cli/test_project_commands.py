@@ -136,3 +136,31 @@ def test_the_whole_chain_as_real_processes(tmp_path):
     info = temnet("info", path)
     assert "#1 temnet-gn-synthetic@1 complete, 2 micrographs" in info.stdout
     assert "#2 temnet-gn-synthetic@1 complete, 2 micrographs" in info.stdout
+
+
+def test_a_projects_classes_from_new_and_the_classes_command(tmp_path, capsys):
+    path = tmp_path / "lab.temnet"
+    code, out, err = _run(capsys, "new", path, _images(tmp_path / "WT", 1),
+                          "--classes", "RiftValley:#E41A1C,Ebola")
+    assert code == 0, err
+    code, out, _ = _run(capsys, "classes", path)
+    assert code == 0 and out.splitlines() == ["1  RiftValley           #e41a1c",
+                                              "2  Ebola                #2ca02c"]
+    code, out, _ = _run(capsys, "info", path)
+    assert "  classes: RiftValley:#e41a1c, Ebola:#2ca02c" in out.splitlines()
+    with Project.open(path) as project:
+        m = project.micrographs()[0]
+        project.set_manual_counts(m.id, {"Ebola": 3})
+    # renaming and adding work; dropping a class the counts use is one line, nothing changes
+    code, out, _ = _run(capsys, "classes", path, "RVFV,Ebola:#0000ff,Marburg")
+    assert code == 0 and out.splitlines()[1:] == ["2  Ebola                #0000ff",
+                                                  "3  Marburg              #f2c500"]
+    code, out, err = _run(capsys, "classes", path, "RVFV")
+    assert code != 0 and err.strip().splitlines()[-1] == (
+        "temnet classes: error: manual counts use class 'Ebola', missing from RVFV")
+    with pytest.raises(SystemExit) as stop:  # argparse: usage, then one error line
+        main(["new", str(tmp_path / "other.temnet"), "--classes", "a,A"])
+    assert stop.value.code == 2 and "argument --classes: class names must be unique" in \
+        capsys.readouterr().err.strip().splitlines()[-1]
+    with Project.open(path) as project:
+        assert project.class_names == ("RVFV", "Ebola", "Marburg")

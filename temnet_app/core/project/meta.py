@@ -1,5 +1,5 @@
-"""The ``meta`` table of a project: its class set (names and colours), the camera calibration, and small named
-settings (the confidence threshold the window last used, for example)."""
+"""The ``meta`` table of a project: its class set (names and colours), the camera calibration,
+and small named settings (the confidence threshold the window last used, for example)."""
 
 from __future__ import annotations
 
@@ -66,6 +66,12 @@ class Meta:
                              (key, json.dumps(list(value))))
             events.add("classes", [])
         self.scheme = scheme
+
+    def classes_in_use(self) -> bool:
+        """Whether any manual box, detection or manual count is stored (under these classes)."""
+        with self._store.reading() as conn:
+            return any(conn.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
+                       for table in ("manual_boxes", "detections", "manual_counts"))
 
     def check_class_ids(self, boxes: Sequence[Box], what: str) -> None:
         """:class:`ProjectError` unless every item is a :class:`Box` of a known class id."""

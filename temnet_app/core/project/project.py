@@ -193,6 +193,10 @@ class Project:
         manual counts use a name not in it."""
         self._meta.set_classes(classes)
 
+    def classes_in_use(self) -> bool:
+        """Whether boxes, detections or counts are stored under the project's classes."""
+        return self._meta.classes_in_use()
+
     def setting(self, key: str, default: Any = None) -> Any:
         """A value the project remembers (JSON), e.g. the window's confidence threshold."""
         return self._meta.setting(key, default)

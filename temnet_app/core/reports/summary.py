@@ -14,7 +14,8 @@ def project_summary(project: Project, each_micrograph: bool = False) -> str:
     camera = project.camera_calibration()
     camera_text = camera.describe() if camera else \
         "the reference, 0.561 nm/px at 30,000x (JEOL 1200EX + AMT 2k)"
-    lines = [f"TEMNet project {project.path}", f"  camera calibration: {camera_text}"]
+    lines = [f"TEMNet project {project.path}", f"  camera calibration: {camera_text}",
+             f"  classes: {project.scheme.spec().replace(',', ', ')}"]
     experiments = project.experiments()
     if not experiments:
         lines.append("  (no experiments yet: add a folder of micrographs)")

@@ -57,6 +57,8 @@ class DetectorConfig:
     # Local ImageNet weights file for the keras.applications backbones (never downloaded).
     backbone_weights: Optional[str] = None
     class_names: tuple[str, ...] = DEFAULT_CLASS_NAMES
+    # "#rrggbb" per class for plots, reports and the overlay (empty: the defaults)
+    class_colours: tuple[str, ...] = ()
     # Network input: a 1,024-px crop (at 30,000x) resized to 512; grey repeated on each channel.
     net_input: int = 512
     input_channels: int = 3
@@ -123,6 +125,9 @@ class DetectorConfig:
         if isinstance(self.class_names, str):
             raise ValueError("class_names must be a list of names, not one string")
         set_("class_names", tuple(str(v).strip() for v in self.class_names))
+        if isinstance(self.class_colours, str):
+            raise ValueError("class_colours must be a list of colours, not one string")
+        set_("class_colours", ClassScheme(self.class_names, tuple(self.class_colours)).colours)
         for name in ("anchor_scales", "anchor_ratios", "rpn_box_std", "head_box_std"):
             set_(name, _tuple(getattr(self, name)))
         for f in dataclasses.fields(self):
@@ -149,10 +154,6 @@ class DetectorConfig:
             fail(f"unknown backbone {self.backbone!r} (choose one of {', '.join(BACKBONES)})")
         if self.backbone_weights and self.backbone.startswith("temnet"):
             fail("backbone_weights (ImageNet) apply only to the ResNet / Inception backbones")
-        try:
-            ClassScheme(self.class_names)
-        except ValueError as error:
-            fail(str(error))
         if self.net_input < 32 or self.net_input % 32:
             fail(f"net_input must be a positive multiple of 32, got {self.net_input}")
         if self.input_channels not in (1, 3):
@@ -222,7 +223,7 @@ class DetectorConfig:
 
     @property
     def class_scheme(self) -> ClassScheme:
-        return ClassScheme(self.class_names)
+        return ClassScheme(self.class_names, self.class_colours)
 
     @property
     def is_temnet(self) -> bool:
@@ -265,6 +266,8 @@ class DetectorConfig:
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
         if unknown:
             raise ModelError(f"unknown detector setting(s): {', '.join(sorted(unknown))}")
+        if "class_names" in changes and "class_colours" not in changes:
+            changes["class_colours"] = ()  # the new classes' default colours
         return dataclasses.replace(self, **changes)
 
     # -- JSON ---------------------------------------------------------------------------

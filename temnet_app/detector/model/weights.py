@@ -103,3 +103,26 @@ def seeded_init(model, seed: int) -> None:
         else:
             value = np.zeros(shape)
         variable.assign(value.astype(np.float32))
+
+
+CLASS_LAYERS = ("head_class_logits", "head_deltas")  # their sizes follow the class count
+
+
+def transfer_weights(target, source, skip: tuple[str, ...] = CLASS_LAYERS) -> int:
+    """Copy ``source``'s weights into ``target`` (the same architecture apart from the layers
+    named in ``skip``, which keep their fresh initialisation): a model fine-tuned on other
+    classes starts from everything the source learnt except its class head. Returns the
+    number of arrays copied; ModelError when the two differ elsewhere."""
+    if len(target.weights) != len(source.weights):
+        raise ModelError(f"cannot start from that model: {len(source.weights)} weight arrays, "
+                         f"this detector has {len(target.weights)}")
+    copied = 0
+    for mine, theirs in zip(target.weights, source.weights):
+        if any(name in mine.path.split("/") for name in skip):
+            continue
+        if tuple(mine.shape) != tuple(theirs.shape):
+            raise ModelError(f"cannot start from that model: {mine.path} is "
+                             f"{tuple(theirs.shape)} there and {tuple(mine.shape)} here")
+        mine.assign(theirs.numpy())
+        copied += 1
+    return copied

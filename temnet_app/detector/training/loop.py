@@ -80,18 +80,25 @@ def _set_learning_rate(optimizer, value: float) -> None:
     optimizer.learning_rate.assign(float(value))
 
 
-def _build_model(config: DetectorConfig, weights=None, seed: int = 0):
+def _build_model(config: DetectorConfig, weights=None, seed: int = 0,
+                 weights_config: Optional[DetectorConfig] = None):
     """``(parts, inference model)`` for ``config``: random weights drawn with ``seed``, or
-    the ``.weights.h5`` file ``weights``."""
+    the ``.weights.h5`` file ``weights``; when ``weights_config`` (the configuration that
+    wrote ``weights``) has other classes, everything but the class head is taken from it."""
     import keras
 
     from temnet_app.detector.model.assembly import build_inference_model, build_parts
-    from temnet_app.detector.model.weights import load_weights
+    from temnet_app.detector.model.weights import load_weights, transfer_weights
 
     keras.utils.set_random_seed(int(seed))
     parts = build_parts(config)
     inference = build_inference_model(config, parts)
-    if weights is not None:
+    if weights is not None and weights_config is not None and \
+            weights_config.class_names != config.class_names:
+        source = build_inference_model(weights_config)
+        load_weights(source, weights)
+        transfer_weights(inference, source)
+    elif weights is not None:
         load_weights(inference, weights)
     return parts, inference
 
@@ -123,7 +130,8 @@ def _resolve_split(micrographs, settings, state: Optional[TrainState]):
 
 
 def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out_dir,
-          settings: TrainSettings = TrainSettings(), *, init_weights=None, resume: bool = False,
+          settings: TrainSettings = TrainSettings(), *, init_weights=None,
+          init_config: Optional[DetectorConfig] = None, resume: bool = False,
           name: Optional[str] = None, version: str = "1", command: str = "",
           notes: Sequence[str] = (), evaluate_model: bool = True,
           progress: Optional[ProgressFn] = None,
@@ -132,7 +140,9 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
 
     ``config`` is ignored when resuming (the checkpoint's config is used, and its settings
     except ``epochs``, which may be raised to extend a finished run). ``init_weights``: a
-    ``.weights.h5`` of the same architecture to start from (fine-tuning). ``command`` and
+    ``.weights.h5`` of the same architecture to start from (fine-tuning); ``init_config``,
+    the configuration that wrote it, lets it have other classes (the class head then starts
+    afresh). ``command`` and
     ``notes`` go into the model card; ``evaluate_model`` runs the Detector on the validation
     micrographs for the card's metrics. Raises ModelError on an unusable checkpoint or
     output folder and Cancelled when ``cancel`` fires.
@@ -195,7 +205,8 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
 
     parts, inference = _build_model(
         config, ckpt / LAST_WEIGHTS if state is not None else init_weights,
-        seed=int(settings.seed) + start_epoch)
+        seed=int(settings.seed) + start_epoch,
+        weights_config=init_config if state is None else None)
     if state is None:
         state = TrainState(stage=settings.stage_of(0), learning_rate=settings.learning_rate,
                            config=config.to_dict(), settings=settings.to_dict(),

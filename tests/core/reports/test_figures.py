@@ -110,3 +110,27 @@ def test_plots_do_not_use_pyplot():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert out.stdout.strip() == "clean", out.stderr[-1000:]
+
+
+def test_a_labs_own_classes_are_named_and_coloured_in_every_plot():
+    from temnet_app.core.classes import ClassScheme
+
+    lab = ClassScheme.parse("RiftValley:#e41a1c,Ebola,Marburg,Lassa:#000080")
+    rows = [{"experiment": "A", "micrograph_id": 1, "file": "m1.tif", "source": s,
+             "counts": dict(zip(lab.names, c))}
+            for s, c in (("predicted", (1, 2, 3, 4)), ("manual", (2, 2, 2, 2)))]
+    table = micrograph_table(rows, lab.names)
+    morphology = morphology_figure(experiment_summary(table, lab.names), lab)
+    found = bars(morphology)
+    assert set(found) == {f"{n} ({s})" for n in lab.names for s in ("predicted", "manual")}
+    assert found["RiftValley (predicted)"].patches[0].get_facecolor()[:3] == pytest.approx(
+        to_rgb("#e41a1c"))
+    legend = [t.get_text() for t in morphology.axes[0].get_legend().get_texts()]
+    assert legend[:4] == ["RiftValley", "Ebola", "Marburg", "Lassa"]
+    counts = micrograph_counts_figure(table, lab)
+    stacked = bars(counts)
+    assert set(lab.names) <= set(stacked) and stacked["Lassa"].patches[0].get_facecolor()[
+        :3] == pytest.approx(to_rgb("#000080"))
+    histogram = score_histogram_figure([0.9, 0.8, 0.7, 0.6], [1, 2, 3, 4], 0.5, lab)
+    labels = [t.get_text() for t in histogram.axes[0].get_legend().get_texts()]
+    assert all(any(n in label for label in labels) for n in lab.names), labels
