@@ -47,9 +47,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="detector configuration preset (default compact, the shipped one)")
     parser.add_argument("--init", type=Path, default=None, metavar="MODEL_DIR",
                         help="start from this model's weights (fine-tuning); its configuration "
-                             "and classes are used")
+                             "is used (default: the shipped model, for the compact temnet-gn "
+                             "detector)")
+    parser.add_argument("--from-scratch", action="store_true",
+                        help="start from random weights instead of the shipped model")
+    parser.add_argument("--warmup-steps", type=whole_number(0, 1_000_000), default=100,
+                        metavar="N", help="ramp the learning rate up over the first N steps "
+                                          "of each stage (default 100; 0: off)")
     parser.add_argument("--epochs", type=whole_number(1, 100_000), default=20,
                         help="epochs in all (default 20)")
+    parser.add_argument("--time-limit", type=float, default=0.0, metavar="MINUTES",
+                        help="stop after the epoch past which one more would exceed MINUTES "
+                             "of training in all (that epoch is validated; default: none)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the interrupted (or finished, with more --epochs) run "
                              "in --out")
@@ -97,6 +106,12 @@ def command_line(args: argparse.Namespace) -> str:
         parts += ["--pretrain-epochs", str(args.pretrain_epochs)]
     if args.schedule in ("staged", "paper"):
         parts += ["--rpn-epochs", str(args.rpn_epochs)]
+    if args.from_scratch:
+        parts.append("--from-scratch")
+    if args.warmup_steps != 100:
+        parts += ["--warmup-steps", str(args.warmup_steps)]
+    if args.time_limit:
+        parts += ["--time-limit", f"{args.time_limit:g}"]
     for flag, value in (("--init", args.init), ("--steps-per-epoch", args.steps_per_epoch),
                         ("--batch-size", args.batch_size), ("--name", args.name),
                         ("--note-file", args.note_file)):
@@ -127,7 +142,7 @@ class LineProgress:
         self._last = -1.0
 
     def __call__(self, fraction: float, message: str) -> None:
-        summary = " val " in message or message.startswith("saved")
+        summary = " val " in message or message.startswith(("saved", "time limit"))
         if summary or fraction - self._last >= self.step or fraction >= 1.0:
             stamp = time.strftime("%H:%M:%S")
             self.stream.write(f"{stamp} {fraction * 100:5.1f}%  {message}\n")
@@ -167,6 +182,25 @@ def load_data(paths, scheme, experiments=None, reviewed_only=False):
 FINE_TUNE_LEARNING_RATE = 0.001
 
 
+def shipped_start(preset_name: str, backbone: str):
+    """The shipped model's folder when it is a ``preset_name`` detector with ``backbone``
+    (what a training run fine-tunes by default; printed), else None (random weights)."""
+    import json
+
+    from temnet_app.jobs import default_model_dir
+
+    folder = default_model_dir()
+    try:
+        config = json.loads((folder / "model_card.json").read_text(encoding="utf-8"))["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if config.get("preset") != preset_name or config.get("backbone") != backbone.strip().lower():
+        return None
+    print(f"starting from the shipped model {folder.name} (fine-tuning; --from-scratch starts "
+          f"from random weights)", file=sys.stderr)
+    return folder
+
+
 def parse_classes(text):
     """The ``--classes`` text as a ClassScheme (None when not given); ModelError if unusable."""
     from temnet_app.core.classes import ClassScheme
@@ -202,6 +236,10 @@ def run(args: argparse.Namespace) -> int:
     if args.epochs < 1:
         raise ModelError(f"--epochs must be at least 1, got {args.epochs}")
     given = parse_classes(args.classes)
+    if args.init is not None and args.from_scratch:
+        raise ModelError("--init and --from-scratch exclude each other")
+    if args.init is None and not args.from_scratch and not args.resume:
+        args.init = shipped_start(args.preset, args.backbone)
     if args.learning_rate is None:
         args.learning_rate = (FINE_TUNE_LEARNING_RATE if args.init is not None
                               else TrainSettings().learning_rate)
@@ -243,7 +281,8 @@ def run(args: argparse.Namespace) -> int:
         learning_rate=args.learning_rate, batch_size=args.batch_size,
         steps_per_epoch=args.steps_per_epoch, validation_fraction=args.validation_fraction,
         seed=args.seed, augment=not args.no_augment, map_every=args.val_map_every,
-        validate_every=args.validate_every)
+        validate_every=args.validate_every, warmup_steps=args.warmup_steps,
+        time_limit_minutes=args.time_limit)
     notes = []
     if args.note_file is not None:
         if not args.note_file.is_file():

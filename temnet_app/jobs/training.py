@@ -52,6 +52,8 @@ class TrainingPlan:
             args.append("--reviewed-only")
         if self.init is not None:
             args += ["--init", str(self.init)]
+        elif not self.resume:
+            args.append("--from-scratch")
         if self.steps_per_epoch:
             args += ["--steps-per-epoch", str(self.steps_per_epoch)]
         if self.val_map_every:

@@ -110,7 +110,8 @@ def test_command_line_spells_out_the_paper_schedule():
 
 
 def test_learning_rate_defaults_to_0_01_fresh_and_0_001_fine_tuning(tmp_path, monkeypatch):
-    """run() fills the default before training starts (train itself is stubbed out here)."""
+    """run() fills the default before training starts (train itself is stubbed out here); the
+    default start is the shipped model, --from-scratch starts from random weights."""
     import argparse
 
     import temnet_app.detector as train_module
@@ -127,11 +128,17 @@ def test_learning_rate_defaults_to_0_01_fresh_and_0_001_fine_tuning(tmp_path, mo
     monkeypatch.setattr(command, "load_data", lambda paths, scheme, *choice: [])
     parser = argparse.ArgumentParser()
     command.add_arguments(parser)
-    for extra, expected in (([], 0.01), (["--learning-rate", "0.005"], 0.005)):
+    for extra, expected, start in (([], 0.001, "--init"), (["--from-scratch"], 0.01, "--from"),
+                                   (["--learning-rate", "0.005"], 0.005, "--init")):
         args = parser.parse_args(["--data", "d", "--out", str(tmp_path / "m"), *extra])
         with pytest.raises(ModelError, match="stop here"):
             command.run(args)
         assert seen[-1][0] == expected and f"--learning-rate {expected:g}" in seen[-1][1]
+        assert f" {start}" in seen[-1][1]
+    assert "temnet-gn-synthetic" in seen[0][1] and "--init" not in seen[1][1]
+    args = parser.parse_args(["--data", "d", "--out", "m", "--init", "x", "--from-scratch"])
+    with pytest.raises(ModelError, match="exclude each other"):
+        command.run(args)
 
 
 def test_labels_off_their_scale_are_warned_about_on_stderr(tmp_path, capsys):
@@ -155,3 +162,27 @@ def test_labels_off_their_scale_are_warned_about_on_stderr(tmp_path, capsys):
     assert ("warning: a.tif: the labelled boxes measure ~337 nm at 0.561 nm/px (30,000x from "
             "the file, at the reference calibration), but virions are ~145 nm: check its scale "
             "(about 0.242 nm/px would fit)") in err
+
+
+@pytest.mark.slow
+def test_time_limit_ends_the_run_after_a_validated_epoch(tmp_path, capsys):
+    pytest.importorskip("tensorflow")
+    from temnet_app.detector import Detector, DetectorConfig, load_state
+    from temnet_app.simulator import simulate_set
+
+    simulate_set(tmp_path / "data", 2, "WT", 30000.0, seed=4, width=600, height=600,
+                 count=(2, 3))
+    Detector.from_config(DetectorConfig(**TINY), name="tiny").save(tmp_path / "tiny")
+    out = tmp_path / "m"
+    # 0.001 min: any epoch is longer than half of that, so the first one is the last
+    assert main(["train", "--data", str(tmp_path / "data"), "--out", str(out), "--init",
+                 str(tmp_path / "tiny"), "--epochs", "5", "--steps-per-epoch", "2",
+                 "--validation-fraction", "0.5", "--time-limit", "0.001",
+                 "--validate-every", "3", "--warmup-steps", "4"]) == 0
+    err = capsys.readouterr().err
+    assert "time limit of 0.001 min reached after epoch 1" in err
+    state = load_state(out / "checkpoint")
+    assert state.epoch == 1 and state.finished and state.history[0]["validation"]
+    card = json.loads((out / "model_card.json").read_text())
+    assert "--time-limit 0.001" in card["command"] and "--warmup-steps 4" in card["command"]
+    assert card["training_run"]["settings"]["warmup_steps"] == 4

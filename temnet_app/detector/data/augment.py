@@ -24,6 +24,13 @@ resized to 512 px):
   and sessions (mean grey 130-160, sd 30-50 in the material at hand); the network should not
   rely on absolute grey levels.
 
+* gamma, with probability ``gamma_probability``: ``255 (v / 255) ** g`` with ``g`` drawn
+  log-uniformly from ``gamma`` (0.7-1.4): films, cameras and exports map dose to grey levels
+  by different curves, which a linear stretch cannot mimic;
+* defocus blur, with probability ``blur_probability``: a Gaussian of sd drawn uniformly from
+  ``blur_sigma`` (0.5-2.0 network pixels, i.e. 1-4 nm at 30,000x): real micrographs are
+  softer than the simulator's, and a lab's focus varies from session to session.
+
 The result is clipped to [0, 255]. Padding rows of the boxes (class id 0) stay all zero.
 """
 
@@ -35,11 +42,13 @@ from dataclasses import dataclass
 import tensorflow as tf
 
 __all__ = ["AugmentSettings", "NO_AUGMENTATION", "augment", "flip_horizontal", "flip_vertical",
-           "transpose", "gaussian_noise"]
+           "transpose", "gaussian_noise", "gaussian_blur"]
 
 # Indices of the per-crop random streams (each op gets its own).
 _S_TRANSPOSE, _S_HFLIP, _S_VFLIP, _S_ROT, _S_NOISE_ON, _S_NOISE_SD, _S_NOISE = range(7)
 _S_JIT_ON, _S_CONTRAST, _S_BRIGHT = 7, 8, 9
+_S_GAMMA_ON, _S_GAMMA, _S_BLUR_ON, _S_BLUR = 10, 11, 12, 13
+_BLUR_RADIUS = 5  # kernel taps each side: covers 2.5 sd of the widest blur
 
 
 @dataclass(frozen=True)
@@ -55,9 +64,19 @@ class AugmentSettings:
     jitter_probability: float = 0.5
     brightness: float = 12.0
     contrast: tuple[float, float] = (0.8, 1.25)
+    gamma_probability: float = 0.5
+    gamma: tuple[float, float] = (0.7, 1.4)
+    blur_probability: float = 0.3
+    blur_sigma: tuple[float, float] = (0.5, 2.0)
 
     def __post_init__(self) -> None:
-        for name in ("noise_probability", "jitter_probability"):
+        for name in ("gamma", "blur_sigma"):
+            lo, hi = getattr(self, name)
+            if not 0.0 < lo <= hi or (name == "blur_sigma" and hi > _BLUR_RADIUS / 2.5):
+                raise ValueError(f"{name} must be 0 < low <= high (blur sd <= "
+                                 f"{_BLUR_RADIUS / 2.5:g}), got {getattr(self, name)!r}")
+        for name in ("noise_probability", "jitter_probability", "gamma_probability",
+                     "blur_probability"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
         lo, hi = self.noise_sd
@@ -74,11 +93,13 @@ class AugmentSettings:
                 "rotate_180": self.rotate_180, "transpose": self.transpose,
                 "noise_probability": self.noise_probability, "noise_sd": list(self.noise_sd),
                 "jitter_probability": self.jitter_probability, "brightness": self.brightness,
-                "contrast": list(self.contrast)}
+                "contrast": list(self.contrast), "gamma_probability": self.gamma_probability,
+                "gamma": list(self.gamma), "blur_probability": self.blur_probability,
+                "blur_sigma": list(self.blur_sigma)}
 
 
 NO_AUGMENTATION = AugmentSettings(False, False, False, False, 0.0, (0.0, 0.0), 0.0, 0.0,
-                                  (1.0, 1.0))
+                                  (1.0, 1.0), 0.0, (1.0, 1.0), 0.0, (1.0, 1.0))
 
 
 # ---------------------------------------------------------------------- deterministic pieces
@@ -121,6 +142,22 @@ def gaussian_noise(shape, seed: tf.Tensor) -> tf.Tensor:
     return tf.reshape(values[:n], shape)
 
 
+def gaussian_blur(image: tf.Tensor, sigma: tf.Tensor) -> tf.Tensor:
+    """``image`` (H, W) or (H, W, C) float32 blurred by a separable Gaussian of sd ``sigma``
+    pixels (a scalar tensor; edges reflect, so the border keeps its grey level)."""
+    taps = tf.range(-_BLUR_RADIUS, _BLUR_RADIUS + 1, dtype=tf.float32)
+    kernel = tf.exp(-0.5 * tf.square(taps / tf.maximum(sigma, 1e-3)))
+    kernel = kernel / tf.reduce_sum(kernel)
+    x = image if image.shape.rank == 3 else image[..., None]
+    x = tf.transpose(x, [2, 0, 1])[..., None]  # channels as the batch: (C, H, W, 1)
+    x = tf.pad(x, [[0, 0], [_BLUR_RADIUS, _BLUR_RADIUS], [_BLUR_RADIUS, _BLUR_RADIUS], [0, 0]],
+               mode="REFLECT")
+    x = tf.nn.conv2d(x, tf.reshape(kernel, [1, -1, 1, 1]), 1, "VALID")
+    x = tf.nn.conv2d(x, tf.reshape(kernel, [-1, 1, 1, 1]), 1, "VALID")
+    x = tf.transpose(x[..., 0], [1, 2, 0])
+    return x if image.shape.rank == 3 else x[..., 0]
+
+
 def _seed(seed: tf.Tensor, stream: int) -> tf.Tensor:
     return tf.stack([tf.cast(seed, tf.int64), tf.constant(stream, tf.int64)])
 
@@ -158,6 +195,15 @@ def augment(image: tf.Tensor, boxes: tf.Tensor, class_ids: tf.Tensor, seed: tf.T
         jittered = (image - mean) * factor + mean + shift
         on = _uniform(seed, _S_JIT_ON) < s.jitter_probability
         image = tf.where(on, jittered, image)
+    if s.gamma_probability > 0.0:
+        g = tf.exp(_uniform(seed, _S_GAMMA, math.log(s.gamma[0]), math.log(s.gamma[1]) + 1e-12))
+        on = _uniform(seed, _S_GAMMA_ON) < s.gamma_probability
+        curved = 255.0 * tf.pow(tf.clip_by_value(image, 0.0, 255.0) / 255.0, g)
+        image = tf.where(on, curved, image)
+    if s.blur_probability > 0.0:
+        sigma = _uniform(seed, _S_BLUR, s.blur_sigma[0], s.blur_sigma[1] + 1e-12)
+        on = _uniform(seed, _S_BLUR_ON) < s.blur_probability
+        image = tf.cond(on, lambda: gaussian_blur(image, sigma), lambda: image)
     if s.noise_probability > 0.0 and s.noise_sd[1] > 0.0:
         sd = _uniform(seed, _S_NOISE_SD, s.noise_sd[0], s.noise_sd[1] + 1e-12)
         on = _uniform(seed, _S_NOISE_ON) < s.noise_probability

@@ -2,7 +2,8 @@
 resume after interruption, progress and cancel through :mod:`temnet_app.core.progress`.
 
 :func:`train` runs whole epochs. Optimiser: SGD, learning rate 0.01, momentum 0.9, decoupled
-weight decay 1e-4 (not on biases and normalisation scales / offsets), gradient clip norm 5.
+weight decay 1e-4 (not on biases and normalisation scales / offsets), gradient clip norm 5;
+the first ``warmup_steps`` (100) steps of each stage ramp the rate up (:mod:`.warmup`).
 After a validated epoch the validation loss (the summed losses on all the validation
 micrographs' crops) decides: the lowest so far keeps ``best.weights.h5``; ``plateau_patience``
 validations without a relative improvement of ``min_delta`` divide the learning rate by 10 (not
@@ -49,6 +50,7 @@ from temnet_app.detector.training.settings import SCHEDULES, TrainSettings
 from temnet_app.detector.training.state import (BEST_WEIGHTS, CHECKPOINT_DIR, LAST_WEIGHTS,
                                                 OPTIMIZER_FILE, TrainState, load_optimizer,
                                                 load_state, save_optimizer, save_state)
+from temnet_app.detector.training.warmup import warmup_callback
 
 __all__ = ["TrainSettings", "TrainResult", "SCHEDULES", "train", "load_checkpoint",
            "format_duration"]
@@ -255,9 +257,12 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
         else:
             stage_train, stage_val = train_ds, val_ds
             fit_kwargs = {"steps_per_epoch": steps} if settings.steps_per_epoch else {}
+        warm = warmup_callback(optimizer, state.learning_rate, settings.warmup_steps,
+                               (epoch - stages.index(stage)) * steps_of(stage))
         history = model.fit(stage_train, epochs=1, verbose=0, shuffle=False, **fit_kwargs,
-                            callbacks=[monitor.callback(label, steps_of(stage),
-                                                        state.learning_rate)])
+                            callbacks=[c for c in (warm, monitor.callback(
+                                label, steps_of(stage), state.learning_rate)) if c])
+        _set_learning_rate(optimizer, state.learning_rate)  # the end of a warm-up in this epoch
         if monitor.cancelled:
             raise Cancelled(f"training cancelled during epoch {epoch + 1}; the checkpoint of "
                             f"epoch {state.epoch} is kept in {ckpt}")
@@ -266,7 +271,11 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
         if not math.isfinite(train_logs.get("total", math.nan)):
             raise ModelError(f"training diverged at epoch {epoch + 1} (loss is not finite); "
                              f"the checkpoint of epoch {state.epoch} is kept in {ckpt}")
-        last_of_stage = epoch + 1 == settings.epochs or stages[epoch + 1] != stage
+        # out of time: another epoch like this one would pass the limit, so this is the last
+        limit_s = 60.0 * settings.time_limit_minutes
+        out_of_time = bool(limit_s) and epoch + 1 < settings.epochs and \
+            state.elapsed_s + 2.0 * (time.monotonic() - began) > limit_s
+        last_of_stage = epoch + 1 == settings.epochs or stages[epoch + 1] != stage or out_of_time
         entry = {"epoch": epoch + 1, "stage": stage, "learning_rate": state.learning_rate,
                  "train": train_logs, "validation": {}}
         if validations.due(last_of_stage):
@@ -317,6 +326,11 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
                          f"{label} loss {train_logs.get('total', math.nan):.3f} {checked} "
                          f"(best {state.best_val_loss:.3f} at epoch {state.best_epoch}) lr "
                          f"{state.learning_rate:.2g}{scored_map}")
+        if out_of_time:
+            monitor.progress(monitor.done / monitor.total,
+                             f"time limit of {settings.time_limit_minutes:g} min reached after "
+                             f"epoch {epoch + 1}")
+            break
 
     check_cancel(cancel)
     load_weights(inference, ckpt / BEST_WEIGHTS)

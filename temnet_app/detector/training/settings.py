@@ -47,6 +47,11 @@ class TrainSettings:
     # validation loss every N epochs; 0: automatic, so that validating takes under ~10% of
     # the wall time (measured on the first epoch). The last epoch of each stage always is.
     validate_every: int = 0
+    # learning-rate warm-up: the first N steps of each stage ramp the rate up linearly
+    warmup_steps: int = 100
+    # stop after the epoch past which another epoch would exceed this many minutes in all
+    # (that epoch is validated, so the kept model is chosen as usual); 0: no limit
+    time_limit_minutes: float = 0.0
 
     def __post_init__(self) -> None:
         def fail(message: str) -> None:
@@ -78,9 +83,11 @@ class TrainSettings:
         if self.plateau_patience < 1 or not 0.0 < self.lr_factor < 1.0 or self.min_delta < 0:
             fail("plateau_patience >= 1, lr_factor in (0, 1) and min_delta >= 0 are needed")
         if self.batch_size < 0 or self.steps_per_epoch < 0 or self.map_every < 0 \
-                or self.validate_every < 0:
-            fail("batch_size, steps_per_epoch, map_every and validate_every must not be "
-                 "negative")
+                or self.validate_every < 0 or self.warmup_steps < 0:
+            fail("batch_size, steps_per_epoch, map_every, validate_every and warmup_steps "
+                 "must not be negative")
+        if not self.time_limit_minutes >= 0.0:
+            fail(f"time_limit_minutes must not be negative, got {self.time_limit_minutes}")
         if not 0.0 <= self.validation_fraction < 1.0:
             fail(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
 

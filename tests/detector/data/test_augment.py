@@ -11,6 +11,7 @@ from temnet_app.detector.data.augment import (  # noqa: E402
     augment,
     flip_horizontal,
     flip_vertical,
+    gaussian_blur,
     gaussian_noise,
     transpose,
 )
@@ -52,8 +53,11 @@ def test_augmented_boxes_follow_the_pixels_in_all_eight_orientations():
     image, boxes, ids = _scene(box)
     seen = set()
     # run in a tf.data map, as the pipeline does (graph mode)
+    # (gamma and blur move a sharp edge across the threshold of _bright_box: geometry only)
+    sharp = AugmentSettings(gamma_probability=0.0, blur_probability=0.0)
     runs = tf.data.Dataset.range(100).map(
-        lambda seed: augment(tf.constant(image), tf.constant(boxes), tf.constant(ids), seed))
+        lambda seed: augment(tf.constant(image), tf.constant(boxes), tf.constant(ids), seed,
+                             sharp))
     for im, b in runs.as_numpy_iterator():
         assert im.shape == (S, S) and im.min() >= 0.0 and im.max() <= 255.0
         np.testing.assert_allclose(_bright_box(im), b[0])
@@ -76,7 +80,8 @@ def test_same_seed_same_result_and_no_augmentation_is_identity():
 
 def test_noise_has_the_requested_sd():
     settings = AugmentSettings(False, False, False, False, noise_probability=1.0,
-                               noise_sd=(5.0, 5.0), jitter_probability=0.0)
+                               noise_sd=(5.0, 5.0), jitter_probability=0.0,
+                               gamma_probability=0.0, blur_probability=0.0)
     image = tf.fill([512, 512], 128.0)
     out, _ = augment(image, tf.zeros([1, 4]), tf.zeros([1], tf.int32),
                      tf.constant(3, tf.int64), settings)
@@ -98,7 +103,8 @@ def test_gaussian_noise_is_standard_normal():
 def test_contrast_stretch_about_the_mean_by_hand():
     # half 100, half 200 -> mean 150; factor 1.25 -> 150 -/+ 62.5 = 87.5 / 212.5
     settings = AugmentSettings(False, False, False, False, noise_probability=0.0,
-                               jitter_probability=1.0, brightness=0.0, contrast=(1.25, 1.25))
+                               jitter_probability=1.0, brightness=0.0, contrast=(1.25, 1.25),
+                               gamma_probability=0.0, blur_probability=0.0)
     image = np.full((8, 8), 100.0, np.float32)
     image[:, 4:] = 200.0
     out, _ = augment(tf.constant(image), tf.zeros([1, 4]), tf.zeros([1], tf.int32),
@@ -106,7 +112,45 @@ def test_contrast_stretch_about_the_mean_by_hand():
     np.testing.assert_allclose(np.unique(out.numpy()), [87.5, 212.5], rtol=1e-5)
 
 
+def test_gamma_curve_by_hand():
+    settings = AugmentSettings(False, False, False, False, noise_probability=0.0,
+                               jitter_probability=0.0, gamma_probability=1.0, gamma=(2.0, 2.0),
+                               blur_probability=0.0)
+    image = tf.constant([[0.0, 63.75, 127.5, 255.0]])
+    out, _ = augment(image, tf.zeros([1, 4]), tf.zeros([1], tf.int32),
+                     tf.constant(0, tf.int64), settings)
+    # 255 (v / 255)^2: 0, 255/16, 255/4, 255
+    np.testing.assert_allclose(out.numpy(), [[0.0, 15.9375, 63.75, 255.0]], rtol=1e-5)
+
+
+def test_blur_is_a_normalised_gaussian_of_the_drawn_sd():
+    delta = np.zeros((21, 21), np.float32)
+    delta[10, 10] = 1000.0
+    out = gaussian_blur(tf.constant(delta), tf.constant(1.5)).numpy()
+    assert out.sum() == pytest.approx(1000.0, rel=1e-4)  # nothing lost or gained
+    ys, xs = np.mgrid[-10:11, -10:11]
+    assert np.sqrt((out * xs ** 2).sum() / out.sum()) == pytest.approx(1.5, rel=0.03)
+    assert np.sqrt((out * ys ** 2).sum() / out.sum()) == pytest.approx(1.5, rel=0.03)
+    flat = gaussian_blur(tf.fill([16, 16, 3], 77.0), tf.constant(2.0)).numpy()
+    np.testing.assert_allclose(flat, 77.0, rtol=1e-5)  # reflecting edges keep a flat grey
+    settings = AugmentSettings(False, False, False, False, noise_probability=0.0,
+                               jitter_probability=0.0, gamma_probability=0.0,
+                               blur_probability=1.0, blur_sigma=(1.0, 1.0))
+    step = np.zeros((8, 16), np.float32)
+    step[:, 8:] = 200.0
+    out, _ = augment(tf.constant(step), tf.zeros([1, 4]), tf.zeros([1], tf.int32),
+                     tf.constant(0, tf.int64), settings)
+    row = out.numpy()[4]
+    assert row[0] == pytest.approx(0.0, abs=0.1) and row[-1] == pytest.approx(200.0, abs=0.1)
+    assert 0.0 < row[7] < 100.0 < row[8] < 200.0  # the edge is softened symmetrically
+    assert row[7] + row[8] == pytest.approx(200.0, rel=1e-4)
+
+
 def test_settings_are_validated():
+    with pytest.raises(ValueError, match="blur_sigma"):
+        AugmentSettings(blur_sigma=(0.5, 3.0))  # wider than the kernel covers
+    with pytest.raises(ValueError, match="gamma"):
+        AugmentSettings(gamma=(0.0, 1.0))
     with pytest.raises(ValueError):
         AugmentSettings(noise_probability=1.5)
     with pytest.raises(ValueError):
