@@ -5,8 +5,10 @@ through the window's own worker, and saves:
 docs/window_overview.png (browser, viewer with overlays, counts, statistics),
 docs/window_zoom.png (1:1 with confidence labels), docs/window_annotate.png (annotation mode
 mid-edit: detections accepted as manual boxes, one box selected with its handles),
-docs/window_scale.png (the scale dialog of a micrograph over the window) and
-docs/window_start.png (the start page).
+docs/window_scale.png (the scale dialog of a micrograph over the window),
+docs/window_classes.png (a fourth class, "budding", added to the demo's three: its count
+column, row, button and boxes, with Project > Classes… open) and docs/window_start.png (the
+start page).
 
 With ``--training`` it also fine-tunes a small model from the training dialog (a few
 minutes) and saves docs/window_training.png (the dialog with its curves) and
@@ -82,6 +84,7 @@ def main() -> None:
         scale_shot(app, window, ids[0])
         if "--training" in sys.argv:
             training_shots(app, window, ids)
+        classes_shot(app, window, ids[1])         # last: the project then has four classes
         window.close()
     print("wrote", ", ".join(p.name for p in sorted(DOCS.glob("window_*.png"))))
 
@@ -110,6 +113,49 @@ def scale_shot(app, window, micrograph_id: int) -> None:
     painter.end()
     shot.save(str(DOCS / "window_scale.png"))
     dialog.close()
+
+
+def classes_shot(app, window, micrograph_id: int) -> None:
+    """The demo's classes plus "budding" (a lab's fourth class): two manual boxes relabelled
+    budding in annotation mode, and the Classes dialog (shown, not exec'd) beside them."""
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QPainter
+
+    from temnet_app.core.classes import ClassScheme
+    from temnet_app.gui.dialogs.classes_dialog import ClassesDialog
+
+    project = window.session.project
+    project.set_classes(ClassScheme(project.class_names + ("budding",), project.scheme.colours))
+    window.session.set_current(micrograph_id)
+    app.processEvents()                       # the window hears of the new class
+    window.actions["annotate"].setChecked(True)
+    view, editor = window.viewer.view, window.viewer.editor
+    view.set_zoom(0.6)
+    items = view.overlay.manual
+    anchor = max(items, key=lambda item: item.rect().width()).rect().center()
+    near = sorted(range(len(items)), key=lambda i: (items[i].rect().center() - anchor)
+                  .manhattanLength())[:2]
+    editor.select(near)
+    editor.set_class(4)                       # relabels the selection; new boxes are budding
+    app.processEvents()
+    items = view.overlay.manual               # rebuilt, in the same order
+    # the two boxes left of the viewer's centre, the dialog on its right half
+    both = items[near[0]].rect().united(items[near[1]].rect()) if len(near) == 2 else \
+        items[near[0]].rect()
+    view.set_zoom(min(0.6, view.viewport().width() * 0.5 / (both.width() + 200)))
+    view.centerOn(both.center() + QPointF(view.viewport().width() * 0.2 / view.zoom(), 0))
+    dialog = ClassesDialog(project, window)
+    dialog.show()
+    app.processEvents()
+    shot = window.grab()
+    painter = QPainter(shot)
+    viewer = window.viewer.mapTo(window, QPoint(0, 0))
+    where = QPoint(viewer.x() + window.viewer.width() - dialog.width() - 40, viewer.y() + 90)
+    painter.drawPixmap(where, dialog.grab())
+    painter.end()
+    shot.save(str(DOCS / "window_classes.png"))
+    dialog.close()
+    window.actions["annotate"].setChecked(False)
 
 
 def training_shots(app, window, wt_ids) -> None:

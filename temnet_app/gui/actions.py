@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QWidget
 Key = Union[str, QKeySequence.StandardKey, None]
 ALWAYS, PROJECT, MICROGRAPH, IDLE, RUNNING = "always", "project", "micrograph", "idle", "running"
 UNDO, REDO = "undo", "redo"
+WRITABLE = "writable"       # a project open for writing, no job running
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Spec:
     shortcut: Key = None
     tip: str = ""
     when: str = ALWAYS          # always | project | micrograph | idle (project, no run) | running
+    #                             | writable (idle, and the project is not read-only)
     checkable: bool = False
     checked: bool = False
 
@@ -72,6 +74,8 @@ SPECS: tuple[Spec, ...] = (
          "Pixel size and magnification of the selected experiment or micrograph", PROJECT),
     Spec("camera", "Project", "&Camera calibration…", None,
          "The camera's pixel size at a magnification, for converting magnifications", PROJECT),
+    Spec("classes", "Project", "C&lasses…", None,
+         "Rename, recolour, add or remove the project's particle classes", WRITABLE),
     Spec("fit", "View", "&Fit to window", "Ctrl+0", "", MICROGRAPH),
     Spec("actual", "View", "&Actual size (1:1)", "Ctrl+1", "", MICROGRAPH),
     Spec("zoom_in", "View", "Zoom &in", QKeySequence.StandardKey.ZoomIn, "", MICROGRAPH),
@@ -139,10 +143,10 @@ class Actions:
         return [self.actions[s.key] for s in SPECS if s.menu == menu]
 
     def update(self, *, project: bool, micrograph: bool, running: bool,
-               can_undo: bool = False, can_redo: bool = False) -> None:
+               can_undo: bool = False, can_redo: bool = False, writable: bool = True) -> None:
         state = {ALWAYS: True, PROJECT: project, MICROGRAPH: micrograph,
                  IDLE: project and not running, RUNNING: running, UNDO: project and can_undo,
-                 REDO: project and can_redo}
+                 REDO: project and can_redo, WRITABLE: project and writable and not running}
         for spec in SPECS:
             self.actions[spec.key].setEnabled(state[spec.when])
 

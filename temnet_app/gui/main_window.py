@@ -17,15 +17,16 @@ from temnet_app.gui.app import APP_NAME
 from temnet_app.gui.browser import BrowserPanel
 from temnet_app.gui.browser.panel import dropped_paths
 from temnet_app.gui.detection_control import DetectionControl
+from temnet_app.gui.dialogs.about import ShortcutsDialog, show_about
+from temnet_app.gui.dialogs.classes_dialog import edit_classes
 from temnet_app.gui.menus import ClassToggles, RecentMenu
 from temnet_app.gui.model_control import ModelControl
-from temnet_app.gui.dialogs.about import ShortcutsDialog, show_about
 from temnet_app.gui.project_control import ProjectControl
 from temnet_app.gui.session import Session
 from temnet_app.gui.settings import AppSettings
 from temnet_app.gui.start_page import StartPage
-from temnet_app.gui.status_bar import StatusBar
 from temnet_app.gui.stats import CountsPanel
+from temnet_app.gui.status_bar import StatusBar
 from temnet_app.gui.threshold import ThresholdSlider
 from temnet_app.gui.viewer import ViewerPanel
 from temnet_app.gui.workers import JobRunner
@@ -114,7 +115,8 @@ class MainWindow(QMainWindow):
                 if action.objectName() in ("action_save_copy", "action_export",
                                            "action_close_project", "action_next",
                                            "action_show_labels", "action_cancel",
-                                           "action_redo", "action_manual_counts"):
+                                           "action_redo", "action_manual_counts",
+                                           "action_camera"):
                     menu.addSeparator()
             if title == "View":
                 menu.addSeparator()
@@ -161,7 +163,7 @@ class MainWindow(QMainWindow):
             "magnification": lambda: p.set_scale(
                 None if b.current_is_experiment() else self.session.current_id,
                 b.current_experiment_id()),
-            "camera": p.set_camera,
+            "camera": p.set_camera, "classes": lambda: edit_classes(self, self.session),
             "fit": v.view.fit, "actual": v.view.actual_size, "zoom_in": v.view.zoom_in,
             "zoom_out": v.view.zoom_out, "previous": lambda: v.step(-1),
             "next": lambda: v.step(1), "reset_layout": self.reset_layout,
@@ -236,7 +238,8 @@ class MainWindow(QMainWindow):
         self.actions.update(project=project is not None,
                             micrograph=self.viewer.view.has_image, running=running,
                             can_undo=self.undo_stack.canUndo(),
-                            can_redo=self.undo_stack.canRedo())
+                            can_redo=self.undo_stack.canRedo(),
+                            writable=project is not None and not project.read_only)
         if not self.viewer.view.has_image:
             self.viewer.editor.set_active(False)
 

@@ -1,5 +1,5 @@
 """Menus whose entries depend on state: Open recent (from the settings) and the per-class
-visibility switches (from the project's class names, kept in step with the count table)."""
+visibility switches (from the project's classes, kept in step with the count table)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMenu
 
 from temnet_app.gui.session import Session
 from temnet_app.gui.settings import AppSettings
-from temnet_app.gui.style import class_colour, swatch
+from temnet_app.gui.style import class_colour, class_title, swatch
 
 
 class RecentMenu(QMenu):
@@ -53,14 +53,15 @@ class ClassToggles(QObject):
         self.session, self.menu = session, menu
         self.actions: dict[int, QAction] = {}
         session.projectChanged.connect(self.rebuild)
+        session.classesChanged.connect(self.rebuild)
         self.rebuild()
 
     def rebuild(self) -> None:
         self.menu.clear()
         self.actions = {}
-        names = self.session.project.class_names if self.session.project else ()
+        names, scheme = self.session.class_names, self.session.scheme
         for i, name in enumerate(names):
-            action = self.menu.addAction(swatch(class_colour(name, i)), name.capitalize())
+            action = self.menu.addAction(swatch(class_colour(scheme, i + 1)), class_title(name))
             action.setCheckable(True)
             action.setChecked(True)
             action.setObjectName(f"action_class_{name}")

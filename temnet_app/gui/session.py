@@ -2,6 +2,11 @@
 detection counts at the confidence threshold, the current micrograph, and which image files
 could not be read. Panels observe it through signals and never query each other.
 
+The class scheme (names and colours) is kept here too, and changes only in the GUI thread:
+a detection run may change the project's classes from its worker (a fresh project takes the
+model's), and panels that build a column, a button or a menu entry per class must rebuild
+from the same list they count with (``classesChanged``).
+
 Project change callbacks arrive in the thread that wrote (a detection worker); they are
 forwarded here through a queued signal, so every slot below runs in the GUI thread.
 """
@@ -16,6 +21,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from temnet_app.core.analysis import DetectionIndex
+from temnet_app.core.classes import ClassScheme
 from temnet_app.core.errors import ProjectError
 from temnet_app.core.project import ChangeEvent, Experiment, Micrograph, Project
 
@@ -35,11 +41,13 @@ class Session(QObject):
     thresholdChanged = Signal(float)
     currentChanged = Signal(int)           # micrograph id, -1 for none
     problemsChanged = Signal()             # unreadable / missing files found or cleared
+    classesChanged = Signal()              # class names or colours changed (project open)
     _event = Signal(object)
 
     def __init__(self, threshold: float = 0.5, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
         self.project: Optional[Project] = None
+        self.scheme: Optional[ClassScheme] = None     # the project's, as the window shows it
         self.index: Optional[DetectionIndex] = None
         self.threshold = float(threshold)
         self.current_id = -1
@@ -67,7 +75,8 @@ class Session(QObject):
         if isinstance(saved, (int, float)) and 0.0 <= float(saved) <= 1.0:
             self.threshold = float(saved)
         self._reload_structure()
-        self.index = DetectionIndex.from_project(project)
+        self.scheme = project.scheme
+        self.index = self._new_index()
         self.annotated = project.annotated_micrograph_ids()
         self.reviewed = project.reviewed_micrograph_ids()
         self.run_models = {r.id: r.model_id for r in project.runs()}
@@ -90,7 +99,7 @@ class Session(QObject):
             self._unsubscribe()
             self._unsubscribe = None
         self.project.close()
-        self.project, self.index = None, None
+        self.project, self.index, self.scheme = None, None, None
         self.experiments, self.micrographs, self.by_id = [], {}, {}
         self.annotated, self.reviewed, self.problems = set(), set(), {}
         self.current_id = -1
@@ -100,6 +109,16 @@ class Session(QObject):
     @property
     def is_open(self) -> bool:
         return self.project is not None
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The class names the window shows (empty with no project open)."""
+        return self.scheme.names if self.scheme is not None else ()
+
+    def _new_index(self) -> DetectionIndex:
+        index = DetectionIndex(self.scheme.names)
+        index.refresh(self.project)
+        return index
 
     def _reload_structure(self) -> None:
         assert self.project is not None
@@ -244,3 +263,18 @@ class Session(QObject):
             self.annotated = self.project.annotated_micrograph_ids()
             self.reviewed = self.project.reviewed_micrograph_ids()
             self.manualChanged.emit(list(event.ids))
+        elif event.kind == "classes":
+            self._classes_changed()
+
+    def _classes_changed(self) -> None:
+        """The project's classes changed (renamed, recoloured, added or removed): count with
+        the new list, then let the panels rebuild."""
+        if self.project is None or self.project.closed:
+            return
+        scheme = self.project.scheme  # already the new one when the change is announced
+        if scheme == self.scheme:
+            return
+        self.scheme = scheme
+        self.index = self._new_index()
+        self.classesChanged.emit()
+        self.countsChanged.emit()

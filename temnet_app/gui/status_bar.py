@@ -41,6 +41,7 @@ class StatusBar(QStatusBar):
         session.countsChanged.connect(self.update_counts)
         session.currentChanged.connect(lambda _: self.update_counts())
         session.projectChanged.connect(self.update_counts)
+        session.classesChanged.connect(self.update_counts)
         for runner in runners:
             runner.started.connect(self._started)
             runner.progressed.connect(self._progress)
@@ -55,7 +56,7 @@ class StatusBar(QStatusBar):
     def update_counts(self) -> None:
         m = self.session.current()
         counts = self.session.counts(m.id) if m is not None else None
-        names = self.session.project.class_names if self.session.project else ()
+        names = self.session.class_names
         if counts is None:
             self.counts_label.setText("" if m is None else f"{m.name}: not detected yet")
             return

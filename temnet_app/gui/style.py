@@ -3,20 +3,46 @@ overlay, the browser, the count table and the plots agree)."""
 
 from __future__ import annotations
 
+from typing import Optional
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
-# class name -> overlay colour (mature yellow, immature blue, eccentric green; DESIGN.md)
-CLASS_COLOURS = {"eccentric": "#39d353", "mature": "#ffd21f", "immature": "#3b8bff"}
-FALLBACK_COLOURS = ("#ff7f50", "#da70d6", "#40e0d0", "#f08080", "#9acd32")
+from temnet_app.core.classes import DEFAULT_CLASS_COLOURS, ClassScheme
+
+# The default class colours are for white paper (plots, PDF reports); on grey micrographs the
+# window draws lighter versions of them (mature yellow, immature blue, eccentric green;
+# DESIGN.md). Any other colour of a scheme is drawn as it is.
+OVERLAY_COLOURS = {DEFAULT_CLASS_COLOURS["eccentric"]: "#39d353",
+                   DEFAULT_CLASS_COLOURS["mature"]: "#ffd21f",
+                   DEFAULT_CLASS_COLOURS["immature"]: "#3b8bff"}
+UNKNOWN_CLASS_COLOUR = "#bdbdbd"     # a box whose class id the scheme does not know
 MANUAL_STYLE = Qt.PenStyle.DashLine
 BOX_PEN_WIDTH = 2.0          # screen pixels, at every zoom
 MANUAL_PEN_WIDTH = 1.6
 
 
-def class_colour(name: str, index: int = 0) -> QColor:
-    """The overlay colour of class ``name`` (``index`` picks a fallback for other classes)."""
-    return QColor(CLASS_COLOURS.get(name.lower(), FALLBACK_COLOURS[index % len(FALLBACK_COLOURS)]))
+def overlay_hex(colour: str) -> str:
+    """The window's version of a scheme colour (``#rrggbb``)."""
+    return OVERLAY_COLOURS.get(colour.lower(), colour.lower())
+
+
+def class_colour(scheme: Optional[ClassScheme], class_id: int) -> QColor:
+    """The window colour of class ``class_id`` of ``scheme``: the scheme's colour, the three
+    default ones lightened for grey micrographs; grey for an id the scheme does not have (or
+    with no scheme)."""
+    if scheme is None:
+        return QColor(UNKNOWN_CLASS_COLOUR)
+    try:
+        return QColor(overlay_hex(scheme.colour(class_id)))
+    except (ValueError, TypeError):
+        return QColor(UNKNOWN_CLASS_COLOUR)
+
+
+def class_title(name: str) -> str:
+    """A class name as a title: the first letter capitalised, the rest as the lab wrote it
+    ("mature" -> "Mature", "RiftValley" stays)."""
+    return name[:1].upper() + name[1:]
 
 
 def swatch(colour: QColor, size: int = 12, dashed: bool = False) -> QIcon:

@@ -50,22 +50,20 @@ class Meta:
             scheme = classes if isinstance(classes, ClassScheme) else ClassScheme(tuple(classes))
         except ValueError as exc:
             raise ProjectError(f"invalid class names: {exc}") from exc
-        with self._store.writing("change the classes") as (conn, events):
-            top = max(conn.execute("SELECT max(class_id) FROM manual_boxes").fetchone()[0] or 0,
-                      conn.execute("SELECT max(class_id) FROM detections").fetchone()[0] or 0)
-            if top > len(scheme.names):
-                raise ProjectError(f"stored boxes use class id {top}; {len(scheme.names)} class "
-                                   f"names are not enough")
-            lower = {n.lower() for n in scheme.names}
-            for (used,) in conn.execute("SELECT DISTINCT class_name FROM manual_counts"):
-                if used.lower() not in lower:
-                    raise ProjectError(f"manual counts use class {used!r}, missing from "
-                                       f"{', '.join(scheme.names)}")
-            for key, value in ((_NAMES_KEY, scheme.names), (_COLOURS_KEY, scheme.colours)):
-                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                             (key, json.dumps(list(value))))
-            events.add("classes", [])
-        self.scheme = scheme
+        before = self.scheme
+        try:
+            with self._store.writing("change the classes") as (conn, events):
+                _check_classes_fit(conn, scheme)
+                for key, value in ((_NAMES_KEY, scheme.names), (_COLOURS_KEY, scheme.colours)):
+                    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                 (key, json.dumps(list(value))))
+                events.add("classes", [])
+                # in place before the commit announces the change (listeners in other
+                # threads read it then); put back below if the commit fails
+                self.scheme = scheme
+        except BaseException:
+            self.scheme = before
+            raise
 
     def classes_in_use(self) -> bool:
         """Whether any manual box, detection or manual count is stored (under these classes)."""
@@ -148,3 +146,17 @@ def _setting_key(key: str) -> str:
     if not key or key in _RESERVED:
         raise ProjectError(f"invalid setting name {key!r}")
     return _SETTING_PREFIX + key
+
+
+def _check_classes_fit(conn, scheme: ClassScheme) -> None:
+    """ProjectError when stored boxes or counts would lose their class under ``scheme``."""
+    top = max(conn.execute("SELECT max(class_id) FROM manual_boxes").fetchone()[0] or 0,
+              conn.execute("SELECT max(class_id) FROM detections").fetchone()[0] or 0)
+    if top > len(scheme.names):
+        raise ProjectError(f"stored boxes use class id {top}; {len(scheme.names)} class "
+                           f"names are not enough")
+    lower = {n.lower() for n in scheme.names}
+    for (used,) in conn.execute("SELECT DISTINCT class_name FROM manual_counts"):
+        if used.lower() not in lower:
+            raise ProjectError(f"manual counts use class {used!r}, missing from "
+                               f"{', '.join(scheme.names)}")

@@ -15,7 +15,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from temnet_app.core.errors import MicrographError, ProjectError
 from temnet_app.gui.session import Session
-from temnet_app.gui.style import class_colour, status_icon, swatch
+from temnet_app.gui.style import class_colour, class_title, status_icon, swatch
 
 NAME_COL = 0
 EXPERIMENT_ROLE = Qt.ItemDataRole.UserRole + 1   # experiment id (both levels)
@@ -35,6 +35,19 @@ _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 SOURCE_MARK = {"file": "", "experiment": "(exp.)", "override": "(set)", "default": "(def.)"}
 
 
+def abbreviation(names: tuple[str, ...], index: int) -> str:
+    """A count column's title: the first three letters and a dot ("Mat."), the whole name when
+    it is four letters or less, more letters while another class starts the same way."""
+    name = names[index]
+    if len(name) <= 4:
+        return class_title(name)
+    others = [n.lower() for i, n in enumerate(names) if i != index]
+    size = 3
+    while size < len(name) and any(o.startswith(name[:size].lower()) for o in others):
+        size += 1
+    return class_title(name) if size >= len(name) else class_title(name[:size]) + "."
+
+
 class ProjectTreeModel(QAbstractItemModel):
     """Experiments -> micrographs of the open project."""
 
@@ -46,6 +59,7 @@ class ProjectTreeModel(QAbstractItemModel):
         self._icons: dict[tuple[bool, bool, bool, bool], Any] = {}
         self._mags: dict[int, str] = {}
         session.projectChanged.connect(self.reset)
+        session.classesChanged.connect(self.reset)       # count columns follow the classes
         session.structureChanged.connect(self.reset)
         session.countsChanged.connect(self.refresh_counts)
         session.manualChanged.connect(lambda ids: self.refresh_marks())
@@ -54,8 +68,8 @@ class ProjectTreeModel(QAbstractItemModel):
     # ----------------------------------------------------------------- columns
     @property
     def class_names(self) -> tuple[str, ...]:
-        project = self.session.project
-        return project.class_names if project is not None else ()
+        """The session's classes (changed only between a model reset's begin and end)."""
+        return self.session.class_names
 
     def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
         return 3 + len(self.class_names)
@@ -76,10 +90,10 @@ class ProjectTreeModel(QAbstractItemModel):
             if section == NAME_COL:
                 return "Name"
             if 1 <= section <= len(names):
-                return names[section - 1][:3].capitalize() + "."
+                return abbreviation(names, section - 1)
             return "Total" if section == self.total_col else "nm/px"
         if role == Qt.ItemDataRole.DecorationRole and 1 <= section <= len(names):
-            return swatch(class_colour(names[section - 1], section - 1))
+            return swatch(class_colour(self.session.scheme, section))
         if role == Qt.ItemDataRole.ToolTipRole and section == self.mag_col:
             return ("Pixel size in nm the detector uses: from the file (its calibration, else its "
                     "magnification), or (exp.) the experiment's setting, (set) set for the "
@@ -87,7 +101,7 @@ class ProjectTreeModel(QAbstractItemModel):
                     "the camera calibration")
         if role == Qt.ItemDataRole.ToolTipRole and 0 < section <= self.total_col:
             what = names[section - 1] if section <= len(names) else "all classes"
-            return (f"{what.capitalize()}: detections with confidence >= "
+            return (f"{class_title(what)}: detections with confidence >= "
                     f"{self.session.threshold:.2f} "
                     f"(newest run of each micrograph)")
         return None

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, Q
 
 from temnet_app.core.errors import TemnetError
 from temnet_app.gui.dialogs.messages import show_error
+from temnet_app.gui.style import class_colour, class_title, swatch
 
 
 class ManualCountsDialog(QDialog):
@@ -21,7 +22,8 @@ class ManualCountsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("manualCountsDialog")
         self.project = project
-        self.names = project.class_names
+        scheme = project.scheme
+        self.names = scheme.names
         experiment = project.experiment(experiment_id)
         self.micrographs = project.micrographs(experiment_id)
         self.setWindowTitle(f"Manual counts — {experiment.name}")
@@ -31,7 +33,9 @@ class ManualCountsDialog(QDialog):
                                 "their boxes unless counts are entered here."))
         self.table = QTableWidget(len(self.micrographs), len(self.names), self)
         self.table.setObjectName("countsEditor")
-        self.table.setHorizontalHeaderLabels([n.capitalize() for n in self.names])
+        for col, name in enumerate(self.names):
+            self.table.setHorizontalHeaderItem(col, QTableWidgetItem(
+                swatch(class_colour(scheme, col + 1)), class_title(name)))
         self.table.setVerticalHeaderLabels([m.name for m in self.micrographs])
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.original: dict[int, Optional[dict]] = {}

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QListWidget, QListWidgetItem, QPushButton, QSplitter,
-                               QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QListWidget,
+                               QListWidgetItem, QPushButton, QSplitter, QTableWidget,
+                               QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget)
 
 from temnet_app.core.errors import TemnetError
 from temnet_app.gui.dialogs.messages import show_error
@@ -169,7 +168,7 @@ class ModelsDialog(QDialog):
 
     def _show_scores(self, scores, n: int) -> None:
         self.scores = list(scores)
-        names = self.session.project.class_names
+        names = self.session.class_names
         headers = ["model", "mAP@0.5", "precision", "recall", "F1",
                    *[f"AP {n_}" for n_ in names]]
         self.table.setColumnCount(len(headers))

@@ -9,11 +9,11 @@ from typing import Optional
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
 
 from temnet_app.gui.session import Session
-from temnet_app.gui.style import class_colour, swatch
+from temnet_app.gui.style import class_colour, class_title, swatch
 
 COLUMNS = ("Class", "Shown", "Experiment", "Project", "Manual")
 
@@ -48,6 +48,7 @@ class CountsPanel(QWidget):
         layout.addWidget(self.table, 1)
         self.table.itemChanged.connect(self._on_item_changed)
         session.projectChanged.connect(self._rebuild)
+        session.classesChanged.connect(self._rebuild)
         session.countsChanged.connect(self.refresh)
         session.currentChanged.connect(lambda _: self.refresh())
         session.manualChanged.connect(self._on_manual)
@@ -57,14 +58,14 @@ class CountsPanel(QWidget):
         self._rebuild()
 
     def _rebuild(self) -> None:
-        project = self.session.project
-        self._names = project.class_names if project is not None else ()
+        scheme = self.session.scheme
+        self._names = self.session.class_names
         self.table.blockSignals(True)
         self.table.setRowCount(len(self._names) + 1 if self._names else 0)
         bold = QFont()
         bold.setBold(True)
         for row, name in enumerate(self._names):
-            item = QTableWidgetItem(swatch(class_colour(name, row), 14), name.capitalize())
+            item = QTableWidgetItem(swatch(class_colour(scheme, row + 1), 14), class_title(name))
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked)
             item.setToolTip(f"Show or hide {name} boxes in the viewer")
@@ -137,3 +138,4 @@ class CountsPanel(QWidget):
         item = self.table.item(class_id - 1, 0)
         if item is not None:
             item.setCheckState(Qt.CheckState.Checked if visible else Qt.CheckState.Unchecked)
+

@@ -31,6 +31,7 @@ warnings.filterwarnings("ignore", message="constrained_layout not applied",
                         category=UserWarning)
 RELOAD_MS = 400        # after a data change
 RECOUNT_MS = 180       # after the slider stops moving
+LEGEND_PER_ROW = 5     # the three HIV classes, predicted and manual fit in one row
 
 
 class StatisticsPanel(QWidget):
@@ -89,6 +90,7 @@ class StatisticsPanel(QWidget):
         self._recount_timer.timeout.connect(self.recount)
         session.projectChanged.connect(self._data_changed)
         session.structureChanged.connect(self._data_changed)
+        session.classesChanged.connect(self._data_changed)      # names, colours, columns
         session.detectionsStored.connect(lambda _: self._data_changed())
         session.manualChanged.connect(lambda _: self._data_changed())
         session.thresholdChanged.connect(lambda _: self._recount_timer.start())
@@ -153,8 +155,9 @@ class StatisticsPanel(QWidget):
         stats, scheme = self.stats, self.stats.scheme
         morphology_figure(stats.per_experiment, scheme, figure=self.morphology,
                           title="Morphology per experiment")
-        _fit_to_panel(self.morphology, morphology=True)
-        self.morphology.subplots_adjust(left=0.16, right=0.98, top=0.84, bottom=0.17)
+        rows = _fit_to_panel(self.morphology, morphology=True)
+        self.morphology.subplots_adjust(left=0.16, right=0.98, top=0.84 - 0.07 * (rows - 1),
+                                        bottom=0.17)
         self.morphology_canvas.draw_idle()
         self._scores_stale = True
         self._draw_scores_if_shown()
@@ -196,10 +199,12 @@ class StatisticsPanel(QWidget):
             self.experimentClicked.emit(str(names[index]))
 
 
-def _fit_to_panel(figure: Figure, morphology: bool) -> None:
+def _fit_to_panel(figure: Figure, morphology: bool) -> int:
     """The builders lay figures out for an A4 page; in the dock the legends go above
-    (morphology) or inside (scores) the axes and the footnote becomes the tooltip, so the
-    plots keep their width."""
+    (morphology, in rows of at most :data:`LEGEND_PER_ROW` entries) or inside (scores) the
+    axes and the footnote becomes the tooltip, so the plots keep their width. Returns the
+    number of legend rows above the axes."""
+    rows = 1
     footnote = figure.get_supxlabel()
     if footnote:
         figure.canvas.setToolTip(textwrap.fill(footnote, 70) +
@@ -211,15 +216,17 @@ def _fit_to_panel(figure: Figure, morphology: bool) -> None:
         if legend is not None:
             handles = legend.legend_handles
             labels = [t.get_text() for t in legend.get_texts()]
-            if morphology:                    # a row above the bars instead of a column
+            if morphology:                    # rows above the bars instead of a column
+                rows = math.ceil(len(labels) / LEGEND_PER_ROW)
                 ax.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.45, 1.0),
-                          ncol=len(labels), fontsize=7, frameon=False, handlelength=1.0,
-                          handletextpad=0.4, columnspacing=0.7)
+                          ncol=math.ceil(len(labels) / rows), fontsize=7, frameon=False,
+                          handlelength=1.0, handletextpad=0.4, columnspacing=0.7)
                 ax.set_title("")
             else:
                 ax.legend(handles, labels, loc="upper left", fontsize=7, frameon=True,
                           framealpha=0.85)
         ax.title.set_fontsize(10)
+    return rows
 
 
 def _cell(column: str, value) -> str:

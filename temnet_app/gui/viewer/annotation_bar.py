@@ -5,14 +5,27 @@ selected boxes), a line on how to edit, and the annotation commands of the windo
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QSizePolicy, QToolButton,
-                               QWidget)
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
-from temnet_app.gui.style import class_colour, swatch
+from temnet_app.gui.style import class_colour, class_title, swatch
+from temnet_app.gui.viewer.class_keys import class_keys
 
-KEYS = ("1", "2", "3")
 HINT = ("drag to draw · click to select, drag to move · corners resize · Del deletes · "
         "Ctrl+Z undoes")
+
+
+class ElidedLabel(QLabel):
+    """One line of text ending in "…" when it does not fit (the whole text is the tooltip)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.full_text = text
+        self.setToolTip(text)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.setText(self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight,
+                                                   self.width()))
 
 
 class AnnotationBar(QWidget):
@@ -32,9 +45,8 @@ class AnnotationBar(QWidget):
         self.row.addWidget(title)
         self.class_row = QHBoxLayout()
         self.row.addLayout(self.class_row)
-        self.hint = QLabel(HINT)
+        self.hint = ElidedLabel(HINT)
         self.hint.setStyleSheet("color: #5f6368;")
-        self.hint.setToolTip(HINT)
         self.hint.setMinimumWidth(40)
         self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.row.addWidget(self.hint, 1)
@@ -43,6 +55,7 @@ class AnnotationBar(QWidget):
         editor.classChanged.connect(self._show_class)
         editor.modeChanged.connect(self.setVisible)
         session.projectChanged.connect(self.rebuild)
+        session.classesChanged.connect(self.rebuild)
         self.rebuild()
         self.setVisible(False)
 
@@ -56,16 +69,19 @@ class AnnotationBar(QWidget):
     def rebuild(self) -> None:
         for button in self.buttons.values():
             self.group.removeButton(button)
+            self.class_row.removeWidget(button)
+            button.hide()
             button.deleteLater()
         self.buttons = {}
-        names = self.session.project.class_names if self.session.project else ()
+        names, scheme = self.session.class_names, self.session.scheme
+        keys = class_keys(names)
         for i, name in enumerate(names):
-            key = f" ({KEYS[i]}/{name[0].upper()})" if i < len(KEYS) else ""
+            key = f" ({'/'.join(keys[i + 1])})" if keys[i + 1] else ""
             button = QToolButton()
             button.setObjectName(f"classButton_{name}")
             button.setCheckable(True)
-            button.setIcon(swatch(class_colour(name, i), 12))
-            button.setText(f"{name.capitalize()}{key}")
+            button.setIcon(swatch(class_colour(scheme, i + 1), 12))
+            button.setText(f"{class_title(name)}{key}")
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             button.setToolTip(f"New boxes are {name}; with boxes selected, make them {name}")
             self.group.addButton(button, i + 1)

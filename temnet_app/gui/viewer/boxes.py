@@ -17,6 +17,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsRectItem, QGraphicsScene,
                                QStyleOptionGraphicsItem)
 
+from temnet_app.core.classes import ClassScheme
 from temnet_app.gui.style import BOX_PEN_WIDTH, MANUAL_PEN_WIDTH, MANUAL_STYLE, class_colour
 
 BOX_Z = 10.0
@@ -115,20 +116,22 @@ class BoxOverlay:
             self.scene.removeItem(item)
         self.predicted, self.manual, self.manual_boxes = [], [], []
 
-    def _make(self, xyxy, class_id: int, names: Sequence[str], score) -> BoxItem:
+    def _make(self, xyxy, class_id: int, scheme: Optional[ClassScheme], score) -> BoxItem:
         x1, y1, x2, y2 = (float(v) for v in xyxy)
-        index = int(class_id) - 1
-        name = names[index] if 0 <= index < len(names) else f"class {class_id}"
-        item = BoxItem(QRectF(x1, y1, x2 - x1, y2 - y1), int(class_id), name,
-                       class_colour(name, index), score)
+        class_id = int(class_id)
+        known = scheme is not None and 1 <= class_id <= len(scheme.names)
+        name = scheme.name(class_id) if known else f"class {class_id}"
+        item = BoxItem(QRectF(x1, y1, x2 - x1, y2 - y1), class_id, name,
+                       class_colour(scheme, class_id), score)
         self.scene.addItem(item)
         return item
 
     def set_predicted(self, xyxy: np.ndarray, class_ids: np.ndarray, scores: np.ndarray,
-                      names: Sequence[str]) -> None:
+                      scheme: Optional[ClassScheme]) -> None:
+        """Boxes coloured and named by ``scheme`` (the project's classes)."""
         for item in self.predicted:
             self.scene.removeItem(item)
-        self.predicted = [self._make(b, c, names, float(s))
+        self.predicted = [self._make(b, c, scheme, float(s))
                           for b, c, s in zip(xyxy, class_ids, scores)]
         for item in self.predicted:
             item.setOpacity(self.predicted_opacity)
@@ -139,11 +142,11 @@ class BoxOverlay:
         for item in self.predicted:
             item.setOpacity(self.predicted_opacity)
 
-    def set_manual(self, boxes: Sequence, names: Sequence[str]) -> None:
+    def set_manual(self, boxes: Sequence, scheme: Optional[ClassScheme]) -> None:
         for item in self.manual:
             self.scene.removeItem(item)
         self.manual_boxes = list(boxes)
-        self.manual = [self._make((b.x1, b.y1, b.x2, b.y2), b.class_id, names, None)
+        self.manual = [self._make((b.x1, b.y1, b.x2, b.y2), b.class_id, scheme, None)
                        for b in self.manual_boxes]
         self.apply()
 

@@ -4,8 +4,9 @@ boxes of the shown micrograph with the mouse and keys. Every edit is an undoable
 
 Mouse, in annotation mode: drag on empty image to draw a box of the current class; click a
 manual box to select it (Ctrl+click adds to the selection), drag it to move it, drag one of
-its corner handles to resize it; the middle button pans. Keys: 1/2/3 or E/M/I set the class
-(of the selection, or of the next box drawn), Delete or Backspace removes the selection, Esc
+its corner handles to resize it; the middle button pans. Keys: 1-9 or a class's initial
+(E/M/I for the HIV classes, when no other class starts with the same letter) set the class (of
+the selection, or of the next box drawn), Delete or Backspace removes the selection, Esc
 cancels a drag or clears the selection.
 """
 
@@ -20,13 +21,13 @@ from PySide6.QtWidgets import QGraphicsRectItem
 from temnet_app.core.boxes import Box
 from temnet_app.gui.session import Session
 from temnet_app.gui.style import class_colour
+from temnet_app.gui.viewer.class_keys import class_keys, key_text
 from temnet_app.gui.viewer.edit_commands import BoxesCommand, moved, relabelled
 
 HANDLE_GRAB_PX = 9     # how close to a corner a press grabs it
 MIN_SIDE = 6.0         # the smallest box side kept, in micrograph pixels
 PREDICTED_OPACITY_EDITING = 0.35
-CLASS_KEYS = {Qt.Key.Key_1: 1, Qt.Key.Key_2: 2, Qt.Key.Key_3: 3,
-              Qt.Key.Key_E: "eccentric", Qt.Key.Key_M: "mature", Qt.Key.Key_I: "immature"}
+DEFAULT_CLASS = 2      # mature, in the HIV scheme
 
 
 class AnnotationEditor(QObject):
@@ -40,12 +41,14 @@ class AnnotationEditor(QObject):
         super().__init__(view)
         self.view, self.session, self.stack = view, session, stack
         self.active = False
-        self.current_class = 2
+        self.current_class = DEFAULT_CLASS
         self.selected: list[int] = []
         self._drag: Optional[tuple] = None
         self._rubber: Optional[QGraphicsRectItem] = None
         self._pending: Optional[tuple[int, list]] = None
         view.editor = self
+        session.classesChanged.connect(self._classes_changed)
+        session.projectChanged.connect(self._classes_changed)
 
     # ----------------------------------------------------------------- state
     def set_active(self, on: bool) -> None:
@@ -78,7 +81,16 @@ class AnnotationEditor(QObject):
                            self.selected)
 
     def _names(self) -> tuple[str, ...]:
-        return self.session.project.class_names if self.session.project else ()
+        return self.session.class_names
+
+    def _classes_changed(self) -> None:
+        """Another project or its classes changed: keep the class of new boxes if it still
+        exists (without relabelling the selection), else take the default one."""
+        self.cancel_drag()
+        count = len(self._names())
+        if count and not 1 <= self.current_class <= count:
+            self.current_class = DEFAULT_CLASS if count >= DEFAULT_CLASS else 1
+        self.classChanged.emit(self.current_class)
 
     def boxes(self) -> list[Box]:
         return list(self.view.overlay.manual_boxes)
@@ -117,7 +129,7 @@ class AnnotationEditor(QObject):
         if micrograph_id != self.session.current_id:
             self.session.set_current(micrograph_id)   # undo shows where it happened
         elif self.view.has_image:
-            self.view.overlay.set_manual(boxes, self._names())
+            self.view.overlay.set_manual(boxes, self.session.scheme)
             self.restore_selection()
 
     def delete_selected(self) -> None:
@@ -196,7 +208,7 @@ class AnnotationEditor(QObject):
             return True
         self.select([])
         self._drag = ("draw", scene)
-        colour = class_colour(self._names()[self.current_class - 1], self.current_class - 1)
+        colour = class_colour(self.session.scheme, self.current_class)
         self._rubber = QGraphicsRectItem(QRectF(scene, scene))
         pen = QPen(QColor(colour), 2, Qt.PenStyle.DashLine)
         pen.setCosmetic(True)
@@ -267,13 +279,12 @@ class AnnotationEditor(QObject):
         if not self.active:
             return False
         key = event.key()
-        if key in CLASS_KEYS and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
-            target = CLASS_KEYS[key]
-            if isinstance(target, str):
-                names = [n.lower() for n in self._names()]
-                if target not in names:
-                    return False
-                target = names.index(target) + 1
+        text = key_text(key)
+        if text and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            target = next((cid for cid, keys in class_keys(self._names()).items()
+                           if text in keys), None)
+            if target is None:
+                return False
             self.set_class(target)
             return True
         if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):

@@ -14,16 +14,16 @@ from typing import Optional
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from temnet_app.core.errors import MicrographError, ProjectError
 from temnet_app.core.micrographs import read_micrograph
 from temnet_app.gui.dialogs.messages import show_error
 from temnet_app.gui.session import Session
+from temnet_app.gui.viewer.annotation_bar import AnnotationBar
 from temnet_app.gui.viewer.editor import AnnotationEditor
 from temnet_app.gui.viewer.levels import Levels, adjusted, auto_levels
-from temnet_app.gui.viewer.annotation_bar import AnnotationBar
 from temnet_app.gui.viewer.view import MicrographView
 
 CACHE_SIZE = 3
@@ -50,6 +50,7 @@ class ViewerPanel(QWidget):
         session.manualChanged.connect(self._on_manual)
         session.projectChanged.connect(self._on_project)
         session.structureChanged.connect(self._on_structure)
+        session.classesChanged.connect(self._on_classes)
         self.view.zoomChanged.connect(self._on_zoom)
         self.view.overlay.threshold = session.threshold
 
@@ -119,6 +120,7 @@ class ViewerPanel(QWidget):
     # ----------------------------------------------------------------- loading
     def _on_project(self) -> None:
         self._cache.clear()
+        self.view.overlay.hidden_classes.clear()     # the class switches start all on
         self.view.overlay.threshold = self.session.threshold
         self._on_current(self.session.current_id)
 
@@ -198,15 +200,15 @@ class ViewerPanel(QWidget):
         if run_id is None:
             empty = np.zeros((0, 4))
             self.view.overlay.set_predicted(empty, np.zeros(0, int), np.zeros(0),
-                                            project.class_names if project else ())
+                                            self.session.scheme)
             return
         xyxy, class_ids, scores = project.detection_arrays(run_id, m.id)
-        self.view.overlay.set_predicted(xyxy, class_ids, scores, project.class_names)
+        self.view.overlay.set_predicted(xyxy, class_ids, scores, self.session.scheme)
 
     def _load_manual(self) -> None:
         m, project = self.session.current(), self.session.project
         boxes = project.manual_boxes(m.id) if m is not None else []
-        self.view.overlay.set_manual(boxes, project.class_names)
+        self.view.overlay.set_manual(boxes, self.session.scheme)
         self.editor.restore_selection()
 
     def _on_detections(self, ids: list) -> None:
@@ -216,6 +218,13 @@ class ViewerPanel(QWidget):
 
     def _on_manual(self, ids: list) -> None:
         if self.session.current_id in ids and self.view.has_image:
+            self._load_manual()
+
+    def _on_classes(self) -> None:
+        """New class names or colours: redraw the boxes (the class switches start all on)."""
+        self.view.overlay.hidden_classes.clear()
+        if self.view.has_image:
+            self._load_predicted()
             self._load_manual()
 
     def _on_threshold(self, value: float) -> None:
