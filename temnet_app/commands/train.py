@@ -269,7 +269,10 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         from temnet_app.detector import CHECKPOINT_DIR, load_state
 
-        config = DetectorConfig.from_dict(load_state(args.out / CHECKPOINT_DIR).config)
+        resumed = load_state(args.out / CHECKPOINT_DIR)
+        config = DetectorConfig.from_dict(resumed.config)
+        # the run goes on with its own settings: the card's command says so
+        args.learning_rate = float(resumed.settings.get("learning_rate", args.learning_rate))
         if given is not None and not given.same_classes(config.class_scheme):
             raise ModelError(f"the run in {args.out} learns {config.class_scheme.describe()}, "
                              f"not {given.describe()}")

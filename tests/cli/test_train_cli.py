@@ -136,6 +136,19 @@ def test_learning_rate_defaults_to_0_01_fresh_and_0_001_fine_tuning(tmp_path, mo
         assert seen[-1][0] == expected and f"--learning-rate {expected:g}" in seen[-1][1]
         assert f" {start}" in seen[-1][1]
     assert "temnet-gn-synthetic" in seen[0][1] and "--init" not in seen[1][1]
+    # a resumed run goes on at its checkpoint's settings, and its command says so
+    from temnet_app.detector import TrainSettings
+    from temnet_app.detector.model import DetectorConfig
+    from temnet_app.detector.training.state import TrainState, save_state
+
+    save_state(tmp_path / "r" / "checkpoint", TrainState(
+        epoch=1, config=DetectorConfig().to_dict(),
+        settings=TrainSettings(learning_rate=0.001).to_dict()))
+    (tmp_path / "r" / "checkpoint" / "last.weights.h5").write_bytes(b"")  # train is faked
+    args = parser.parse_args(["--data", "d", "--out", str(tmp_path / "r"), "--resume"])
+    with pytest.raises(ModelError, match="stop here"):
+        command.run(args)
+    assert "--learning-rate 0.001" in seen[-1][1] and "--init" not in seen[-1][1]
     args = parser.parse_args(["--data", "d", "--out", "m", "--init", "x", "--from-scratch"])
     with pytest.raises(ModelError, match="exclude each other"):
         command.run(args)
