@@ -51,9 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "detector)")
     parser.add_argument("--from-scratch", action="store_true",
                         help="start from random weights instead of the shipped model")
-    parser.add_argument("--warmup-steps", type=whole_number(0, 1_000_000), default=100,
+    parser.add_argument("--warmup-steps", type=whole_number(0, 1_000_000), default=0,
                         metavar="N", help="ramp the learning rate up over the first N steps "
-                                          "of each stage (default 100; 0: off)")
+                                          "of each stage (default 0: off)")
+    parser.add_argument("--appearance-augment", action="store_true",
+                        help="also vary the crops' gamma and defocus blur")
     parser.add_argument("--epochs", type=whole_number(1, 100_000), default=20,
                         help="epochs in all (default 20)")
     parser.add_argument("--time-limit", type=float, default=0.0, metavar="MINUTES",
@@ -108,8 +110,10 @@ def command_line(args: argparse.Namespace) -> str:
         parts += ["--rpn-epochs", str(args.rpn_epochs)]
     if args.from_scratch:
         parts.append("--from-scratch")
-    if args.warmup_steps != 100:
+    if args.warmup_steps:
         parts += ["--warmup-steps", str(args.warmup_steps)]
+    if args.appearance_augment:
+        parts.append("--appearance-augment")
     if args.time_limit:
         parts += ["--time-limit", f"{args.time_limit:g}"]
     for flag, value in (("--init", args.init), ("--steps-per-epoch", args.steps_per_epoch),
@@ -285,6 +289,7 @@ def run(args: argparse.Namespace) -> int:
         steps_per_epoch=args.steps_per_epoch, validation_fraction=args.validation_fraction,
         seed=args.seed, augment=not args.no_augment, map_every=args.val_map_every,
         validate_every=args.validate_every, warmup_steps=args.warmup_steps,
+        appearance_augment=args.appearance_augment,
         time_limit_minutes=args.time_limit)
     notes = []
     if args.note_file is not None:

@@ -3,8 +3,6 @@
 import subprocess
 import sys
 
-import pytest
-
 from temnet_app import __version__
 from temnet_app.cli import build_parser, main
 

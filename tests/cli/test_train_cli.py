@@ -191,7 +191,8 @@ def test_time_limit_ends_the_run_after_a_validated_epoch(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "data"), "--out", str(out), "--init",
                  str(tmp_path / "tiny"), "--epochs", "5", "--steps-per-epoch", "2",
                  "--validation-fraction", "0.5", "--time-limit", "0.001",
-                 "--validate-every", "3", "--warmup-steps", "4"]) == 0
+                 "--validate-every", "3", "--warmup-steps", "4",
+                 "--appearance-augment"]) == 0
     err = capsys.readouterr().err
     assert "time limit of 0.001 min reached after epoch 1" in err
     state = load_state(out / "checkpoint")
@@ -199,3 +200,5 @@ def test_time_limit_ends_the_run_after_a_validated_epoch(tmp_path, capsys):
     card = json.loads((out / "model_card.json").read_text())
     assert "--time-limit 0.001" in card["command"] and "--warmup-steps 4" in card["command"]
     assert card["training_run"]["settings"]["warmup_steps"] == 4
+    assert card["training_run"]["settings"]["appearance_augment"] is True
+    assert "--appearance-augment" in card["command"]

@@ -3,7 +3,7 @@ resume after interruption, progress and cancel through :mod:`temnet_app.core.pro
 
 :func:`train` runs whole epochs. Optimiser: SGD, learning rate 0.01, momentum 0.9, decoupled
 weight decay 1e-4 (not on biases and normalisation scales / offsets), gradient clip norm 5;
-the first ``warmup_steps`` (100) steps of each stage ramp the rate up (:mod:`.warmup`).
+optionally the first ``warmup_steps`` steps of each stage ramp the rate up (:mod:`.warmup`).
 After a validated epoch the validation loss (the summed losses on all the validation
 micrographs' crops) decides: the lowest so far keeps ``best.weights.h5``; ``plateau_patience``
 validations without a relative improvement of ``min_delta`` divide the learning rate by 10 (not
@@ -151,7 +151,7 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
     """
     import keras
 
-    from temnet_app.detector.data.augment import NO_AUGMENTATION, AugmentSettings
+    from temnet_app.detector.data.augment import APPEARANCE, NO_AUGMENTATION, AugmentSettings
     from temnet_app.detector.data.pipeline import CropSettings, CropSource, make_dataset
     from temnet_app.detector.model.weights import load_weights, save_weights
     from temnet_app.detector.training.card import build_card, validation_metrics
@@ -192,7 +192,8 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
                          progress=scaled(progress, 0.02, 0.04), cancel=cancel)
     batch = settings.batch_size or config.batch_size
     start_epoch = state.epoch if state else 0
-    aug = AugmentSettings() if settings.augment else NO_AUGMENTATION
+    aug = (APPEARANCE if settings.appearance_augment else AugmentSettings()) \
+        if settings.augment else NO_AUGMENTATION
     train_ds = make_dataset(train_src, config, True, batch, seed=settings.seed * 1009 +
                             start_epoch, augmentation=aug)
     steps = settings.steps_per_epoch or int(math.ceil(train_src.crops_per_epoch() / batch))

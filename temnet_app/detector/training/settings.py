@@ -47,8 +47,11 @@ class TrainSettings:
     # validation loss every N epochs; 0: automatic, so that validating takes under ~10% of
     # the wall time (measured on the first epoch). The last epoch of each stage always is.
     validate_every: int = 0
-    # learning-rate warm-up: the first N steps of each stage ramp the rate up linearly
-    warmup_steps: int = 100
+    # learning-rate warm-up: the first N steps of each stage ramp the rate up linearly (0: off;
+    # 100 did not raise the real-style benchmark's mAP, see benchmarks/real_style_training.py)
+    warmup_steps: int = 0
+    # gamma and defocus-blur augmentation on top of the default one (augment.APPEARANCE)
+    appearance_augment: bool = False
     # stop after the epoch past which another epoch would exceed this many minutes in all
     # (that epoch is validated, so the kept model is chosen as usual); 0: no limit
     time_limit_minutes: float = 0.0

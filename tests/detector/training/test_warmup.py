@@ -22,6 +22,6 @@ def test_the_callback_sets_the_rate_per_batch_and_continues_after_a_resume():
         seen.append(round(float(optimizer.learning_rate.numpy()), 6))
     assert seen == [0.0075, 0.01, 0.01, 0.01]
     assert warmup_callback(optimizer, 0.01, warmup_steps=4, steps_before=4) is None
-    assert TrainSettings().warmup_steps == 100
+    assert TrainSettings().warmup_steps == 0  # off unless asked for
     with pytest.raises(ModelError, match="warmup_steps"):
         TrainSettings(warmup_steps=-1)
