@@ -15,6 +15,17 @@ TINY = dict(net_input=64, window=512, window_overlap=128, input_channels=1, fpn_
             tiling_mode="whole")
 
 
+def _data_and_tiny_model(tmp_path, preset: str, seed: int) -> None:
+    """``tmp_path/data``: 2 simulated 600-px micrographs (2-3 virions each) with their VIA CSV;
+    ``tmp_path/tiny``: a freshly initialised tiny model folder to start from."""
+    from temnet_app.detector import Detector, DetectorConfig
+    from temnet_app.simulator import simulate_set
+
+    simulate_set(tmp_path / "data", 2, preset, 30000.0, seed=seed, width=600, height=600,
+                 count=(2, 3))
+    Detector.from_config(DetectorConfig(**TINY), name="tiny").save(tmp_path / "tiny")
+
+
 def _error_line(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     return err[-1]
@@ -50,11 +61,8 @@ def test_init_with_another_backbone_is_refused(tmp_path, capsys):
 def test_fine_tune_from_init_then_resume(tmp_path, capsys):
     pytest.importorskip("tensorflow")
     from temnet_app.detector import Detector, DetectorConfig, load_state
-    from temnet_app.simulator import simulate_set
 
-    simulate_set(tmp_path / "data", 2, "IN-E96A", 30000.0, seed=8, width=600, height=600,
-                 count=(2, 3))
-    Detector.from_config(DetectorConfig(**TINY), name="tiny").save(tmp_path / "tiny")
+    _data_and_tiny_model(tmp_path, "IN-E96A", seed=8)
     (tmp_path / "notes.txt").write_text("Trained on simulated\nmicrographs.\n\nSecond note.\n")
     out = tmp_path / "models" / "lab"
     args = ["train", "--data", str(tmp_path / "data"), "--out", str(out), "--init",
@@ -180,12 +188,9 @@ def test_labels_off_their_scale_are_warned_about_on_stderr(tmp_path, capsys):
 @pytest.mark.slow
 def test_time_limit_ends_the_run_after_a_validated_epoch(tmp_path, capsys):
     pytest.importorskip("tensorflow")
-    from temnet_app.detector import Detector, DetectorConfig, load_state
-    from temnet_app.simulator import simulate_set
+    from temnet_app.detector import load_state
 
-    simulate_set(tmp_path / "data", 2, "WT", 30000.0, seed=4, width=600, height=600,
-                 count=(2, 3))
-    Detector.from_config(DetectorConfig(**TINY), name="tiny").save(tmp_path / "tiny")
+    _data_and_tiny_model(tmp_path, "WT", seed=4)
     out = tmp_path / "m"
     # 0.001 min: any epoch is longer than half of that, so the first one is the last
     assert main(["train", "--data", str(tmp_path / "data"), "--out", str(out), "--init",
