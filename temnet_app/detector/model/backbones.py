@@ -90,7 +90,9 @@ def temnet_features(x, config) -> dict:
     out = {}
     for i, (kernel, filters) in enumerate(zip(TEMNET_KERNELS, TEMNET_FILTERS), start=1):
         if config.backbone == "temnet-gn":
-            x = ConvGroupNormPool(filters, kernel, config.norm_groups, name=f"temnet_block{i}")(x)
+            window = config.net_input // 2 ** i if config.local_norm else 0
+            x = ConvGroupNormPool(filters, kernel, config.norm_groups, stats_window=window,
+                                  name=f"temnet_block{i}")(x)
         else:
             x = keras.layers.Conv2D(filters, kernel, padding="same", name=f"temnet_conv{i}")(x)
             x = keras.layers.BatchNormalization(name=f"temnet_bn{i}")(x)

@@ -65,6 +65,9 @@ class DetectorConfig:
     pixel_mean: float = 131.51
     pixel_std: float = 47.11
     norm_groups: int = 8
+    # GroupNorm statistics over net_input-sided windows (the training crop) rather than the
+    # whole input: the same on crops, robust on whole micrographs (temnet_block docstring).
+    local_norm: bool = True
     gaussian_noise: float = 0.1
     fpn_channels: int = 256
     rpn_channels: int = 512
@@ -145,6 +148,8 @@ class DetectorConfig:
         set_("preset", str(self.preset))
         set_("backbone", str(self.backbone).strip().lower())
         set_("tiling_mode", str(self.tiling_mode).strip().lower())
+        if not isinstance(self.local_norm, bool):
+            raise ValueError(f"local_norm must be true or false, got {self.local_norm!r}")
 
     def _validate(self) -> None:
         def fail(message: str) -> None:
@@ -313,7 +318,8 @@ class DetectorConfig:
                 "anchor_scales": list(self.anchor_scales),
                 "anchor_ratios": list(self.anchor_ratios), "anchor_stride": self.anchor_stride,
                 "rpn_levels": list(self.rpn_levels), "head_levels": list(self.head_levels),
-                "tiling_mode": self.tiling_mode, "classes": list(self.class_names)}
+                "tiling_mode": self.tiling_mode, "local_norm": self.local_norm,
+                "classes": list(self.class_names)}
 
 
 def paper(**changes: Any) -> DetectorConfig:
