@@ -80,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
                 bar.close()
     for item in summary.skipped:
         print(f"skipped {item.name}: {item.reason}", file=sys.stderr)
+    for line in summary.scale_messages():
+        print(f"warning: {line} Set it in the window (Project > Set scale…) or give "
+              f"--magnification / --pixel-size when adding the micrographs.", file=sys.stderr)
     print(f"run #{summary.run_id} {summary.status}: {len(summary.processed)} micrograph(s) "
           f"processed, {len(summary.already_done)} already done, {len(summary.skipped)} skipped, "
           f"{summary.n_detections} detections in {summary.seconds:.1f} s")

@@ -341,6 +341,14 @@ class Detector:
         progress(1.0, "whole micrograph")
         return out, scores[0, :n], ids[0, :n]
 
+    def probe_scales(self, image: np.ndarray, pixel_size_nm: float,
+                     cancel: Optional[CancelToken] = None):
+        """Confidence at other scales (:func:`temnet_app.detector.scale_probe.probe_scales`),
+        for :func:`temnet_app.core.scale_check.judge_scale`."""
+        from temnet_app.detector.scale_probe import probe_scales
+
+        return probe_scales(self, _check_image(image), pixel_size_nm, cancel=cancel)
+
     def detect_many(self, items: Iterable[tuple[np.ndarray, float]],
                     progress: Optional[ProgressFn] = None,
                     cancel: Optional[CancelToken] = None,

@@ -34,6 +34,7 @@ class DetectionControl(QObject):
         self.window, self.session, self.settings, self.runner = window, session, settings, runner
         self.last_summary = None
         self.last_notice = None
+        self.last_scale_notice = None
 
     # ----------------------------------------------------------------- model
     def model_id(self) -> str:
@@ -109,6 +110,13 @@ class DetectionControl(QObject):
             for s in summary.skipped:
                 if s.micrograph_id is not None:
                     self.session.mark_problem(s.micrograph_id, s.reason)
+        if summary.scale_advice:
+            self.last_scale_notice = show_list(
+                self.window, "Check the scale",
+                "The detector found few virions, or was unsure, at the scale these micrographs "
+                "state, and was much more confident at another. Set the right pixel size or "
+                "magnification with Project > Set scale… (Ctrl+M), then detect again:",
+                summary.scale_messages(), wrap=True)
         self.finished.emit(summary)
 
     def _failed(self, message: str, details: str) -> None:

@@ -2,7 +2,8 @@
 
 The detector is any object with the facade API of :class:`temnet_app.detector.Detector`
 (``model_id``, ``scheme``, ``score_floor``, ``settings()``, ``detect(image, magnification,
-progress, cancel)``); nothing here imports TensorFlow or Qt.
+progress, cancel)``, and optionally ``probe_scales(image, pixel_size_nm, cancel=)`` for the
+scale check); nothing here imports TensorFlow or Qt.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Optional, Sequence
 
 from temnet_app.core.errors import Cancelled, MicrographError, ProjectError
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress, scaled
+from temnet_app.core.scale_check import ScaleAdvice, judge_scale, needs_probe
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,33 @@ class RunSummary:
     already_done: tuple[int, ...]
     n_detections: int
     seconds: float
+    scale_advice: tuple[tuple[str, ScaleAdvice], ...] = ()
+
+    def scale_messages(self) -> list[str]:
+        """One line per micrograph whose stated scale looks wrong (see :func:`check_scale`)."""
+        return [advice.message(name) for name, advice in self.scale_advice]
 
 
 def named_progress(progress: ProgressFn, prefix: str) -> ProgressFn:
     """``progress`` with every message prefixed by ``prefix`` (e.g. the micrograph name)."""
     return lambda fraction, message: progress(fraction, f"{prefix}: {message}" if message
                                               else prefix)
+
+
+def check_scale(detector, image, scale, detections, checked: set, progress: ProgressFn,
+                cancel: Optional[CancelToken] = None) -> Optional[ScaleAdvice]:
+    """The scale check of one micrograph (:mod:`temnet_app.core.scale_check`): when its
+    detections at the stated ``scale`` look off and no micrograph at that pixel size was
+    probed yet in this run (``checked``), try other scales and return advice when another is
+    clearly better. At most one probe (a few seconds) per distinct pixel size and run."""
+    probe = getattr(detector, "probe_scales", None)
+    key = round(float(scale.pixel_size_nm), 9)
+    if probe is None or key in checked or not needs_probe(detections, scale.pixel_size_nm):
+        return None
+    checked.add(key)
+    progress(0.95, "checking the scale")
+    trials = probe(image, scale.pixel_size_nm, cancel=cancel)
+    return judge_scale(trials, scale.pixel_size_nm, scale.magnification)
 
 
 def _finish_quietly(project, run_id: int, status: str) -> None:
@@ -96,6 +119,8 @@ def run_detection(project, micrographs: Sequence, detector, progress: Optional[P
     n_detections = 0
     n = max(1, len(micrographs))
     status = "complete"
+    advice: list[tuple[str, ScaleAdvice]] = []
+    checked: set = set()
 
     def load(entry):
         m = entry[1]
@@ -124,11 +149,16 @@ def run_detection(project, micrographs: Sequence, detector, progress: Optional[P
                 try:
                     detections = detector.detect(image, pixel_size_nm=scale.pixel_size_nm,
                                                  progress=sub, cancel=cancel)
+                    found = check_scale(detector, image, scale, detections, checked, sub,
+                                        cancel)
                 except MicrographError as error:   # e.g. too large to analyse at its scale
                     skipped.append(SkippedMicrograph(m.id, m.name, str(error)))
                     continue
                 finally:
                     del image, loaded
+                if found is not None:
+                    advice.append((m.name, found))
+                    sub(1.0, f"its scale looks wrong: about {found.magnification:,.0f}x fits")
                 writer.put((m.id, detections, scale))
                 processed.append(m.id)
                 n_detections += len(detections)
@@ -143,7 +173,7 @@ def run_detection(project, micrographs: Sequence, detector, progress: Optional[P
         _finish_quietly(project, run.id, "failed")
         raise
     return end_run(project, run, status, micrographs, processed, skipped, already,
-                   n_detections, started, progress)
+                   n_detections, started, progress, advice)
 
 
 def begin_run(project, model_id: str, settings: dict, score_floor: float,
@@ -166,7 +196,7 @@ def begin_run(project, model_id: str, settings: dict, score_floor: float,
 
 def end_run(project, run, status: str, micrographs: Sequence, processed: list,
             skipped: list, already: list, n_detections: int, started: float,
-            progress: ProgressFn) -> RunSummary:
+            progress: ProgressFn, advice: Sequence = ()) -> RunSummary:
     """Record the run's final ``status``, report it, and summarise what was done."""
     project.finish_run(run.id, status)
     n = max(1, len(micrographs))
@@ -176,7 +206,8 @@ def end_run(project, run, status: str, micrographs: Sequence, processed: list,
     return RunSummary(run_id=run.id, model_id=run.model_id, status=status,
                       total=len(micrographs), processed=tuple(processed),
                       skipped=tuple(skipped), already_done=tuple(already),
-                      n_detections=n_detections, seconds=time.perf_counter() - started)
+                      n_detections=n_detections, seconds=time.perf_counter() - started,
+                      scale_advice=tuple(advice))
 
 
 def detect_in_project(project, micrograph_ids: Sequence[int], model=None,

@@ -128,3 +128,23 @@ def test_the_copied_detect_command_gives_the_same_detections(window, qtbot, demo
         assert first.model_id == second.model_id
         assert project.detections(first.id, mid) == project.detections(second.id, mid)
         assert len(project.detections(first.id, mid)) > 30
+
+
+def test_a_micrograph_filed_at_the_wrong_magnification_gets_a_scale_notice(make_window, qtbot,
+                                                                           demo_project):
+    """The demo micrographs are 30,000x; one filed as 120,000x (virions 4x smaller than the
+    detector expects) is detected, then a non-modal notice names it and the scale that fits."""
+    with Project.open(demo_project) as project:
+        mid = project.micrographs()[0].id
+        project.set_magnification_override(mid, 120000.0)
+    window = make_window(demo_project)
+    click_micrograph(qtbot, window, mid)
+    with qtbot.waitSignal(window.detection_runner.stopped, timeout=180_000):
+        qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert window.detection.last_summary.status == "complete"
+    notice = window.detection.last_scale_notice
+    assert notice is not None and notice.isVisible() and not notice.isModal()
+    assert notice.windowTitle() == "Check the scale"
+    text = notice.list.toPlainText()
+    assert "the scale looks wrong. At the stated 120,000x" in text
+    assert "most confident at about 30,000x (0.561 nm/px" in text

@@ -57,7 +57,7 @@ class ListNotice(QDialog):
     """A non-modal notice with a line of text and a list (e.g. the files that were skipped)."""
 
     def __init__(self, parent: Optional[QWidget], title: str, text: str,
-                 lines: Iterable[str]) -> None:
+                 lines: Iterable[str], wrap: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("listNotice")
         self.setWindowTitle(title)
@@ -67,9 +67,10 @@ class ListNotice(QDialog):
         label = QLabel(text)
         label.setWordWrap(True)
         layout.addWidget(label)
-        self.list = QPlainTextEdit("\n".join(lines))
+        self.list = QPlainTextEdit(("\n\n" if wrap else "\n").join(lines))
         self.list.setReadOnly(True)
-        self.list.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.list.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth if wrap
+                                  else QPlainTextEdit.LineWrapMode.NoWrap)
         layout.addWidget(self.list)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
@@ -78,8 +79,9 @@ class ListNotice(QDialog):
 
 
 def show_list(parent: Optional[QWidget], title: str, text: str,
-              lines: Iterable[str]) -> ListNotice:
-    notice = ListNotice(parent, title, text, lines)
+              lines: Iterable[str], wrap: bool = False) -> ListNotice:
+    """Show a :class:`ListNotice`; ``wrap``: long lines wrap and are spaced apart."""
+    notice = ListNotice(parent, title, text, lines, wrap)
     _keep(notice)
     notice.show()
     return notice
