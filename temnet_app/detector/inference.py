@@ -35,6 +35,7 @@ from temnet_app.core.boxes import Detection, detections_from_arrays
 from temnet_app.core.errors import MicrographError, ModelError
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress, scaled
 from temnet_app.core.scale import check_pixel_size
+from temnet_app.core.scale_check import VIRION_NM
 from temnet_app.detector import tiling
 from temnet_app.detector.model import TILING_MODES, DetectorConfig
 
@@ -51,7 +52,6 @@ WHOLE_MAX_NET_PIXELS = 12_000_000
 # Tiled windows cost ~30 ms each on 2 CPU cores; more than this (over 10 minutes for one
 # micrograph) means the scale is wrong (e.g. a 1,000x label on a 30,000x image): refuse.
 MAX_WINDOWS = 20_000
-VIRION_NM = 145.0   # typical HIV-1 particle diameter, for messages about the scale
 
 
 def make_card(config: DetectorConfig, name: str, version: str, training: str = "",

@@ -117,7 +117,7 @@ def test_command_line_spells_out_the_paper_schedule():
     assert "--epochs 24" in line and "--learning-rate" not in line  # not chosen yet
 
 
-def test_learning_rate_defaults_to_0_01_fresh_and_0_001_fine_tuning(tmp_path, monkeypatch):
+def test_learning_rate_defaults_0_01_fresh_0_001_short_fine_tuning_0_01_long(tmp_path, monkeypatch):
     """run() fills the default before training starts (train itself is stubbed out here); the
     default start is the shipped model, --from-scratch starts from random weights."""
     import argparse
@@ -137,7 +137,11 @@ def test_learning_rate_defaults_to_0_01_fresh_and_0_001_fine_tuning(tmp_path, mo
     parser = argparse.ArgumentParser()
     command.add_arguments(parser)
     for extra, expected, start in (([], 0.001, "--init"), (["--from-scratch"], 0.01, "--from"),
-                                   (["--learning-rate", "0.005"], 0.005, "--init")):
+                                   (["--learning-rate", "0.005"], 0.005, "--init"),
+                                   (["--epochs", "30"], 0.01, "--init"),       # a long run
+                                   (["--epochs", "200", "--time-limit", "30"], 0.01, "--init"),
+                                   (["--epochs", "200", "--time-limit", "5"], 0.001, "--init"),
+                                   (["--epochs", "29"], 0.001, "--init")):
         args = parser.parse_args(["--data", "d", "--out", str(tmp_path / "m"), *extra])
         with pytest.raises(ModelError, match="stop here"):
             command.run(args)

@@ -9,12 +9,11 @@ from typing import Optional
 
 from temnet_app.core.errors import AnnotationError
 from temnet_app.core.micrographs.source import parse_scale_text
+from temnet_app.core.scale_check import VIRION_NM, median_side, size_off
 
 _log = logging.getLogger(__name__)
 
 SCALE_FILE = "scale.txt"
-VIRION_NM = 145.0               # typical HIV-1 particle diameter (TEM_FACTS), for the warning
-SIZE_WARNING_FACTOR = 1.6       # median labelled box this far from VIRION_NM: warn
 
 
 def folder_scale(root: Path, here: Path) -> tuple[Optional[float], Optional[float]]:
@@ -43,14 +42,10 @@ def warn_if_off_scale(item, origin: str = "") -> Optional[str]:
     """Log (and return) a warning when the median labelled box of ``item`` (a
     ``LabelledMicrograph``: its ``key``, ``boxes`` and ``pixel_size_nm``) measures more than
     :data:`SIZE_WARNING_FACTOR` times away from :data:`VIRION_NM` at its pixel size."""
-    sides = [((b.x2 - b.x1) + (b.y2 - b.y1)) / 2.0 for b in item.boxes]
-    if not sides:
+    median_px = median_side(item.boxes)
+    if not size_off(median_px, item.pixel_size_nm):
         return None
-    sides.sort()
-    median_px = sides[len(sides) // 2]
     size_nm = median_px * item.pixel_size_nm
-    if 1 / SIZE_WARNING_FACTOR <= size_nm / VIRION_NM <= SIZE_WARNING_FACTOR:
-        return None
     fits = VIRION_NM / median_px
     where = f" ({origin})" if origin else ""
     message = (f"{item.key}: the labelled boxes measure ~{size_nm:.0f} nm at "

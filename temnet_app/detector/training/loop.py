@@ -219,13 +219,21 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
 
     stages = [settings.stage_of(e) for e in range(settings.epochs)]
     validations = ValidationPlan(settings.validate_every)
-    current = {"epoch": start_epoch}
+    current = {"epoch": start_epoch, "began": time.monotonic()}
+
+    def time_left() -> float:   # under --time-limit (inf without one)
+        if not settings.time_limit_minutes:
+            return math.inf
+        return 60.0 * settings.time_limit_minutes - state.elapsed_s - (
+            time.monotonic() - current["began"])
+
     monitor = Monitor(progress=scaled(progress, 0.04, 0.96), cancel=cancel,
                       total_steps=sum(steps_of(st) for st in stages),
                       steps_done=sum(steps_of(st) for st in stages[:start_epoch]),
                       validations=validations,
                       epochs_left=lambda: settings.epochs - current["epoch"],
-                      val_steps=int(math.ceil(val_src.crops_per_epoch() / batch)))
+                      val_steps=int(math.ceil(val_src.crops_per_epoch() / batch)),
+                      time_left=time_left)
     model = optimizer = model_stage = None
     resumed_optimizer = state.epoch > 0
     for epoch in range(start_epoch, settings.epochs):
@@ -252,7 +260,7 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
             model_stage = stage
             _set_learning_rate(optimizer, state.learning_rate)
         label = f"epoch {epoch + 1}/{settings.epochs} [{stage}]"
-        began = time.monotonic()
+        began = current["began"] = time.monotonic()
         if stage == "backbone":
             stage_train, stage_val, fit_kwargs = pretrain.train_ds, pretrain.val_ds, {}
         else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 from temnet_app.core.progress import CancelToken, ProgressFn
 
@@ -79,7 +79,8 @@ class Monitor:
 
     def __init__(self, progress: ProgressFn, cancel: Optional[CancelToken], total_steps: int,
                  steps_done: int, validations: Optional[ValidationPlan] = None,
-                 epochs_left=None, val_steps: int = 0):
+                 epochs_left=None, val_steps: int = 0,
+                 time_left: Optional[Callable[[], float]] = None):
         self.progress = progress
         self.cancel = cancel
         self.total = max(1, total_steps)
@@ -92,6 +93,7 @@ class Monitor:
         self.validations = validations
         self.epochs_left = epochs_left or (lambda: 0)
         self.val_steps = val_steps
+        self.time_left = time_left or (lambda: math.inf)
 
     def epoch_started(self) -> None:
         self.last_step_end = None          # the first step of an epoch is not timed
@@ -118,10 +120,14 @@ class Monitor:
     def eta(self) -> float:
         """Seconds left: steps left times the moving average, plus the validations to come
         at the last one's duration (before the first, ``val_steps`` batches at
-        :data:`VALIDATION_STEP_FRACTION` of a step each); NaN before two steps of an epoch
-        were timed."""
+        :data:`VALIDATION_STEP_FRACTION` of a step each), and never past the end of a time
+        limit (``time_left``: the run stops before it); NaN before two steps of an epoch were
+        timed."""
         if self.step_s is None:
             return math.nan
+        return min(self._planned(), max(0.0, self.time_left()))
+
+    def _planned(self) -> float:
         training = max(0, self.total - self.done) * self.step_s
         plan = self.validations
         if plan is None:

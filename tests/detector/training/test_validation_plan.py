@@ -47,3 +47,15 @@ def test_the_eta_from_the_moving_average_and_the_validations_to_come():
     assert monitor.eta() == pytest.approx(30 + 2 * 2.0)
     plan.record(train_s=10.0, validate_s=3.0)
     assert monitor.eta() == pytest.approx(30 + 2 * 3.0)
+
+
+def test_the_eta_never_passes_the_end_of_a_time_limit():
+    left = {"s": 600.0}
+    monitor = Monitor(lambda f, m: None, None, total_steps=4000, steps_done=0,
+                      epochs_left=lambda: 100, time_left=lambda: left["s"])
+    monitor.step_s, monitor.done = 1.0, 400
+    assert monitor.eta() == pytest.approx(600.0)          # 3,600 s of steps, 10 min allowed
+    left["s"] = -5.0                                        # past it: the last epoch ends
+    assert monitor.eta() == 0.0
+    left["s"] = 10_000.0                                    # a limit further than the plan
+    assert monitor.eta() == pytest.approx(3600.0)
