@@ -20,8 +20,8 @@ import numpy as np
 
 from temnet_app.core.boxes import Box
 from temnet_app.core.units import DEFAULT_MAGNIFICATION
-from temnet_app.simulator.debris import (Fragment, Speck, sample_cap, sample_fragment,
-                                         sample_specks, sample_vesicle)
+from temnet_app.simulator.debris import (Fragment, Speck, sample_cap, sample_floc,
+                                         sample_fragment, sample_specks, sample_vesicle)
 from temnet_app.simulator.render import ParticleSpec, sample_virion
 from temnet_app.simulator.sizes import measured_sizes
 
@@ -41,16 +41,20 @@ class Layout:
     vesicles: list[ParticleSpec] = field(default_factory=list)
     fragments: list[Fragment] = field(default_factory=list)
     specks: list[Speck] = field(default_factory=list)
+    flocs: int = 0
 
     def distractor_counts(self) -> dict[str, int]:
-        return {"out_of_section": len(self.caps), "vesicles": len(self.vesicles),
-                "membrane_fragments": len(self.fragments), "specks": len(self.specks)}
+        counts = {"out_of_section": len(self.caps), "vesicles": len(self.vesicles),
+                  "membrane_fragments": len(self.fragments), "specks": len(self.specks)}
+        if self.flocs:
+            counts["flocs"] = self.flocs
+        return counts
 
 
 class _Discs:
     """Placed objects as discs (x, y, radius, kind) with vectorised overlap checks."""
 
-    KINDS = ("virion", "cap", "vesicle", "fragment")
+    KINDS = ("virion", "cap", "vesicle", "fragment", "floc")
 
     def __init__(self) -> None:
         self.xyr = np.zeros((64, 3))
@@ -94,7 +98,7 @@ def sample_virion_size(rng: np.random.Generator, class_name: str, magnification:
 def plan_layout(rng: np.random.Generator, *, width: int, height: int, magnification: float,
                 nm_per_px: float, n_virions: int, class_names: Sequence[str],
                 class_probs: Sequence[float], class_ids: Sequence[int], distractors: float,
-                contrast: float, edge_virions: bool) -> Layout:
+                contrast: float, edge_virions: bool, flocs: float = 0.0) -> Layout:
     """Place ``n_virions`` virions (fewer when the field is full) and the distractors in the
     image area ``width`` x ``height`` (px, above any info band)."""
     layout = Layout()
@@ -149,7 +153,34 @@ def plan_layout(rng: np.random.Generator, *, width: int, height: int, magnificat
         for _ in range(_poisson(rng, area_um2 * rng.uniform(0.5, 3.0) * distractors)):
             x, y = rng.uniform(0, width), rng.uniform(0, height)
             layout.specks.extend(sample_specks(rng, x, y, nm_per_px, contrast))
+    if flocs > 0:
+        _place_flocs(rng, layout, discs, width, height, nm_per_px, flocs, contrast)
     return layout
+
+
+def _place_flocs(rng, layout: Layout, discs: _Discs, width: int, height: int,
+                 nm_per_px: float, amount: float, contrast: float) -> None:
+    """Granular flocs between the virions, more than half of them in a few drifts 0.3-0.8 um
+    across (``amount`` 1: ~25-50 per um^2 of field where there is room)."""
+    area_um2 = width * height * (nm_per_px / 1000.0) ** 2
+    drifts = [(rng.uniform(0, width), rng.uniform(0, height),
+               rng.uniform(300.0, 800.0) / nm_per_px)
+              for _ in range(1 + _poisson(rng, 0.4 * area_um2))]
+    allow = {"virion": 0.2, "cap": 1.0, "vesicle": 0.6, "fragment": 1.0, "floc": 0.7}
+    for _ in range(_poisson(rng, area_um2 * rng.uniform(25.0, 50.0) * amount)):
+        radius_nm = float(rng.uniform(35.0, 90.0))
+        r = radius_nm / nm_per_px
+        for _attempt in range(20):
+            if rng.random() < 0.6:
+                dx, dy, spread = drifts[int(rng.integers(len(drifts)))]
+                x, y = rng.normal(dx, spread), rng.normal(dy, spread)
+            else:
+                x, y = rng.uniform(0, width), rng.uniform(0, height)
+            if 0 <= x < width and 0 <= y < height and discs.fits(x, y, r, allow):
+                layout.specks.extend(sample_floc(rng, x, y, radius_nm, nm_per_px, contrast))
+                discs.add(x, y, r, "floc")
+                layout.flocs += 1
+                break
 
 
 def _place_caps(rng, layout: Layout, discs: _Discs, n: int, width: int, height: int,

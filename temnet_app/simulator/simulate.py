@@ -90,7 +90,9 @@ class SimulationParams:
     the name printed in it.
 
     Realism knobs: ``distractors`` scales the unlabelled objects (out-of-section discs, vesicles,
-    membrane fragments, specks; 0 = none); ``debris`` the fuzzy cell-debris clouds; ``contrast``
+    membrane fragments, specks; 0 = none); ``debris`` the fuzzy cell-debris clouds; ``flocs``
+    granular "cauliflower" flocs in drifts between the virions (0 = none, the default; 1 = ~25
+    per um^2 where there is room); ``contrast``
     all specimen densities; ``illumination`` the beam's unevenness; ``blur_nm`` the defocus blur
     (Gaussian sigma, nm); ``dose`` the open-beam electrons per camera pixel (shot noise);
     ``read_noise`` grey levels; ``binning`` image pixels per camera pixel (1 or 2);
@@ -115,6 +117,7 @@ class SimulationParams:
     file_name: Optional[str] = None
     distractors: float = 1.0
     debris: float = 1.0
+    flocs: float = 0.0
     contrast: float = 1.0
     illumination: float = 1.0
     blur_nm: float = 1.2
@@ -209,7 +212,7 @@ def simulate(params: SimulationParams) -> SimulatedMicrograph:
         n_virions=_virion_count(r_layout, params, w * band_top * (nm / 1000.0) ** 2),
         class_names=names, class_probs=[mix[n] for n in names],
         class_ids=[DEFAULT_SCHEME.id(n) for n in names], distractors=params.distractors,
-        contrast=params.contrast, edge_virions=params.edge_virions)
+        contrast=params.contrast, edge_virions=params.edge_virions, flocs=params.flocs)
     for spec in (*layout.caps, *layout.vesicles, *layout.virions):
         draw_particle(canvas, spec)
     for frag in layout.fragments:
@@ -379,8 +382,8 @@ def _validate(p: SimulationParams) -> None:
         fail(f"class_mix fractions must be >= 0 with a positive sum, not {dict(p.class_mix)!r}")
     if isinstance(p.seed, bool) or not isinstance(p.seed, (int, np.integer)) or p.seed < 0:
         fail(f"seed must be a non-negative integer, not {p.seed!r}")
-    for name in ("distractors", "debris", "contrast", "illumination", "blur_nm", "dose",
-                 "read_noise"):
+    for name in ("distractors", "debris", "flocs", "contrast", "illumination", "blur_nm",
+                 "dose", "read_noise"):
         value = getattr(p, name)
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
             fail(f"{name} must be a number >= 0, not {value!r}")
