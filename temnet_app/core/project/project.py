@@ -1,16 +1,16 @@
 """A TEMNet project: ONE SQLite file (``*.temnet``) holding experiments, micrographs, manual
 reference data and detection runs (see :mod:`.schema` for the tables).
 
-:class:`Project` is the face the rest of the program uses. It opens and creates the file and
-hands each call to the helper that owns the table: :class:`~.experiments.Experiments`,
-:class:`~.micrographs.Micrographs`, :class:`~.manual.ManualData`, :class:`~.runs.Runs` and
-:class:`~.meta.Meta` (class names, settings), all sharing one :class:`~.store.Store` (the
-connection, its lock, transactions and change events; see there for the guarantees).
+:class:`Project` is the face the rest of the program uses. It opens and creates the file (see
+:mod:`.opening`) and hands each call to the helper that owns the table:
+:class:`~.experiments.Experiments`, :class:`~.micrographs.Micrographs`,
+:class:`~.manual.ManualData`, :class:`~.runs.Runs` and :class:`~.meta.Meta` (class names,
+settings), all sharing one :class:`~.store.Store` (the connection, its lock, transactions and
+change events; see there for the guarantees).
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
@@ -27,6 +27,7 @@ from temnet_app.core.project.files import absolute
 from temnet_app.core.project.manual import ManualData
 from temnet_app.core.project.meta import Meta
 from temnet_app.core.project.micrographs import Micrographs
+from temnet_app.core.project.opening import create_file, open_connection
 from temnet_app.core.project.records import (AddFolderResult, ChangeEvent, DetectionRun, Experiment,
                                              Micrograph)
 from temnet_app.core.project.runs import Runs
@@ -36,16 +37,6 @@ from temnet_app.core.scale import CameraCalibration, Scale
 SCHEMA_VERSION = schema.SCHEMA_VERSION
 PROJECT_SUFFIX = schema.PROJECT_SUFFIX
 MicrographRef = Union[Micrograph, int]
-
-
-def _unwritable_reason(path: Path) -> str:
-    """Why ``path`` cannot be changed in place (SQLite needs to write the file and create its
-    ``-wal`` / ``-shm`` files beside it), or ""."""
-    if not os.access(path, os.W_OK):
-        return f"the file {path.name} is read-only"
-    if not os.access(path.parent, os.W_OK):
-        return f"its folder {path.parent} is read-only"
-    return ""
 
 
 class Project:
@@ -64,26 +55,7 @@ class Project:
     @classmethod
     def create(cls, path) -> "Project":
         """Create a new, empty project file (it must end in ``.temnet`` and must not exist)."""
-        path = absolute(Path(path))
-        if path.suffix.lower() != PROJECT_SUFFIX:
-            raise ProjectError(f"a project file name must end in {PROJECT_SUFFIX}: {path.name}")
-        if path.exists():
-            raise ProjectError(f"cannot create project: {path} already exists")
-        try:
-            with atomic_path(path) as tmp:
-                try:
-                    conn = schema.connect(tmp)
-                    try:
-                        schema.initialise(conn)
-                        schema.use_wal(conn)
-                    finally:
-                        conn.close()
-                finally:
-                    for extra in ("-wal", "-shm", "-journal"):
-                        Path(str(tmp) + extra).unlink(missing_ok=True)
-        except (OSError, sqlite3.Error) as exc:
-            raise ProjectError(f"cannot create project {path}: {exc}") from exc
-        return cls.open(path)
+        return cls.open(create_file(path))
 
     @classmethod
     def open(cls, path, read_only: bool = False) -> "Project":
@@ -95,34 +67,8 @@ class Project:
         :class:`ProjectError` saying why (:attr:`read_only` holds the reason). ``read_only``
         asks for that mode explicitly."""
         path = absolute(Path(path))
-        schema.check_header(path)
-        reason = "opened read-only" if read_only else _unwritable_reason(path)
-        try:
-            conn = schema.connect(path, read_only=bool(reason),
-                                  immutable=bool(reason) and not os.access(path.parent, os.W_OK))
-        except sqlite3.Error as exc:
-            raise ProjectError(f"cannot open project {path}: {exc}") from exc
-        try:
-            version = schema.check_identity(conn, path)
-            if reason:
-                if version < schema.SCHEMA_VERSION:
-                    raise ProjectError(
-                        f"{path.name} is in an older project format and cannot be upgraded "
-                        f"because {reason}; copy the project folder somewhere writable")
-                return cls(path, conn, read_only=reason)
-            schema.use_wal(conn)
-            if version < schema.SCHEMA_VERSION:
-                backup = path.with_name(f"{path.name}.format{version}.bak")
-                if not backup.exists():
-                    with atomic_path(backup) as tmp:
-                        schema.backup_to(conn, tmp)
-                schema.migrate(conn, path)
-            return cls(path, conn)
-        except BaseException as exc:
-            conn.close()
-            if isinstance(exc, (sqlite3.Error, OSError)):
-                raise ProjectError(f"cannot open project {path}: {exc}") from exc
-            raise
+        conn, reason = open_connection(path, read_only)
+        return cls(path, conn, read_only=reason)
 
     @property
     def read_only(self) -> str:
