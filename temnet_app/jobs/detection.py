@@ -68,7 +68,7 @@ def check_scale(detector, image, scale, detections, checked: set, progress: Prog
     if probe is None or key in checked or not needs_probe(detections, scale.pixel_size_nm):
         return None
     checked.add(key)
-    progress(0.95, "checking the scale")
+    progress(1.0, "checking the scale")
     trials = probe(image, scale.pixel_size_nm, cancel=cancel)
     return judge_scale(trials, scale.pixel_size_nm, scale.magnification)
 
@@ -149,19 +149,21 @@ def run_detection(project, micrographs: Sequence, detector, progress: Optional[P
                 try:
                     detections = detector.detect(image, pixel_size_nm=scale.pixel_size_nm,
                                                  progress=sub, cancel=cancel)
-                    found = check_scale(detector, image, scale, detections, checked, sub,
-                                        cancel)
                 except MicrographError as error:   # e.g. too large to analyse at its scale
+                    del image, loaded
                     skipped.append(SkippedMicrograph(m.id, m.name, str(error)))
                     continue
+                writer.put((m.id, detections, scale))   # stored before any scale check
+                processed.append(m.id)
+                n_detections += len(detections)
+                try:
+                    found = check_scale(detector, image, scale, detections, checked, sub,
+                                        cancel)
                 finally:
                     del image, loaded
                 if found is not None:
                     advice.append((m.name, found))
                     sub(1.0, f"its scale looks wrong: about {found.magnification:,.0f}x fits")
-                writer.put((m.id, detections, scale))
-                processed.append(m.id)
-                n_detections += len(detections)
         if skipped and not processed and not already:
             status = "failed"
     except Cancelled:
