@@ -14,7 +14,8 @@ HELP = "detect and classify virions in every micrograph of a project (or one exp
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", type=Path, help="project file (*.temnet)")
     parser.add_argument("--model", type=Path, default=None,
-                        help="model folder (model_card.json + weights); default: the shipped "
+                        help="model folder (model_card.json + weights), or temnet-gn-pellet "
+                             "(the second shipped model); default: the shipped "
                              "models/temnet-gn-synthetic")
     parser.add_argument("--experiment", default=None,
                         help="only this experiment (by name); default: all experiments")

@@ -16,6 +16,8 @@ from temnet_app.core.errors import ModelError
 from temnet_app.core.locations import model_folder
 
 DEFAULT_MODEL_NAME = "temnet-gn-synthetic"
+# the other model that ships with the app (see the README, "On real micrographs")
+SHIPPED_MODEL_NAMES = (DEFAULT_MODEL_NAME, "temnet-gn-pellet")
 MODEL_HINT = ("train one with `temnet train` (see the README) or pass --model with a folder "
               "holding model_card.json and weights.weights.h5")
 
@@ -28,13 +30,16 @@ def default_model_dir() -> Path:
 
 
 def resolve_model_dir(model: Optional[Any] = None) -> Path:
-    """``model`` (a folder) or the default model folder; :class:`ModelError` if it is missing."""
+    """``model`` (a folder, or the name of a model that ships with the app, e.g.
+    ``temnet-gn-pellet``) or the default model folder; :class:`ModelError` if it is missing."""
     if model is None:
         folder = default_model_dir()
         if not folder.is_dir():
             raise ModelError(f"no detector model found at {folder}: {MODEL_HINT}")
         return folder
     folder = Path(model)
+    if not folder.is_dir() and str(model) in SHIPPED_MODEL_NAMES:
+        folder = model_folder(str(model))
     if not folder.is_dir():
         raise ModelError(f"model folder {folder} does not exist: {MODEL_HINT}")
     return folder
