@@ -14,31 +14,17 @@ when it sees granular flocs?" (issue: real micrographs): 36 simulated micrograph
 import argparse
 from pathlib import Path
 
-import numpy as np
-
-from real_style_training import SIZE, appearance
-from temnet_app.core.annotations import write_via_csv
-from temnet_app.simulator.simulate import SimulationParams, simulate, write_tiff
+from real_style_training import appearance, write_set
 
 
-def write_set(folder: Path, n: int, seed: int, style: str) -> int:
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    boxes, virions = {}, 0
-    for i in range(n):
-        extra = {}
-        if style == "realstyle_flocs":
-            extra = appearance(rng)
+def draw(style: str):
+    """The per-micrograph settings of one part of the set (the random draws in this order)."""
+    def settings(rng) -> dict:
+        extra = appearance(rng) if style == "realstyle_flocs" else {}
         if style != "std":
             extra["flocs"] = float(rng.uniform(1.0, 3.0))
-        sim = simulate(SimulationParams(width=SIZE[0], height=SIZE[1], seed=seed * 1000 + i,
-                                        **extra))
-        name = f"{style}_{seed}_{i:03d}.tif"
-        write_tiff(folder / name, sim)
-        boxes[name] = sim.boxes
-        virions += len(sim.boxes)
-    write_via_csv(folder / "annotations.csv", boxes)
-    return virions
+        return extra
+    return settings
 
 
 def main() -> None:
@@ -47,7 +33,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=12, help="micrographs per part (default 12)")
     args = parser.parse_args()
     for k, style in enumerate(("std", "flocs", "realstyle_flocs")):
-        virions = write_set(args.out / style, args.n, 610 + 10 * k, style)
+        virions = write_set(args.out / style, args.n, 610 + 10 * k, draw(style), style)
         print(f"{args.out / style}: {args.n} micrographs, {virions} virions")
 
 

@@ -35,16 +35,18 @@ def appearance(rng: np.random.Generator) -> dict:
             "density": (35.0, 60.0)}
 
 
-def write_set(folder: Path, n: int, seed: int) -> int:
-    """``n`` micrographs and their VIA CSV in ``folder``; returns the number of virions."""
+def write_set(folder: Path, n: int, seed: int, draw=appearance, prefix: str = "rs") -> int:
+    """``n`` micrographs and their VIA CSV in ``folder``, each simulated with the settings
+    ``draw(rng)`` returns (default: a real-style appearance); returns the number of
+    virions."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     boxes, virions = {}, 0
     for i in range(n):
         params = SimulationParams(width=SIZE[0], height=SIZE[1], seed=seed * 1000 + i,
-                                  **appearance(rng))
+                                  **draw(rng))
         sim = simulate(params)
-        name = f"rs_{seed}_{i:03d}.tif"
+        name = f"{prefix}_{seed}_{i:03d}.tif"
         write_tiff(folder / name, sim)
         boxes[name] = sim.boxes
         virions += len(sim.boxes)
