@@ -1,9 +1,8 @@
 """The scale check inside a detection run: which micrographs are probed, and what the summary
 says (a scripted detector stands in for the network)."""
 
-import numpy as np
 import pytest
-import tifffile
+from test_jobs import _make_images
 
 from temnet_app.core.boxes import Detection
 from temnet_app.core.project import Project
@@ -40,12 +39,9 @@ class ScriptedDetector:
 
 @pytest.fixture
 def project(tmp_path):
-    folder = tmp_path / "WT"
-    folder.mkdir()
-    for i, grey in enumerate((150, 40, 50, 160, 45)):
-        tifffile.imwrite(folder / f"m{i + 1}.tif", np.full((64, 80), grey, np.uint8))
+    _make_images(tmp_path / "WT", greys=(150, 40, 50, 160, 45), size=(64, 80))
     with Project.create(tmp_path / "p.temnet") as proj:
-        proj.add_folder(folder, magnification=30000.0)
+        proj.add_folder(tmp_path / "WT", magnification=30000.0)
         yield proj
 
 

@@ -40,8 +40,8 @@ def folder_scale(root: Path, here: Path) -> tuple[Optional[float], Optional[floa
 
 def warn_if_off_scale(item, origin: str = "") -> Optional[str]:
     """Log (and return) a warning when the median labelled box of ``item`` (a
-    ``LabelledMicrograph``: its ``key``, ``boxes`` and ``pixel_size_nm``) measures more than
-    :data:`SIZE_WARNING_FACTOR` times away from :data:`VIRION_NM` at its pixel size."""
+    ``LabelledMicrograph``: its ``key``, ``boxes`` and ``pixel_size_nm``) is not virion-sized
+    at its pixel size (:func:`temnet_app.core.scale_check.size_off`)."""
     median_px = median_side(item.boxes)
     if not size_off(median_px, item.pixel_size_nm):
         return None
