@@ -9,8 +9,11 @@ beam, three times the debris, crowded), each micrograph drawn with its own appea
 Train: 24 micrographs of 2000 x 1310 px (a quarter of a 4000 x 2620 frame) at 30,000x;
 validation: 8 more with other seeds. Nothing here is tuned to a real micrograph: the shift is
 chosen to be larger than the simulator's own variation, so what a training recipe learns about
-appearance shows. Classes are the simulator's three HIV classes (their appearance is not made
-subtler here).
+appearance shows. Classes are the simulator's three HIV classes; ``--subtle`` also draws each
+micrograph's ``class_ambiguity`` from 0.6-1.0, so eccentric and mature virions differ only
+subtly (detached, paler RNP blobs; off-centre, half-empty cores) and many sit in between:
+
+    python benchmarks/real_style_training.py --subtle OUT_DIR
 """
 
 import argparse
@@ -33,6 +36,11 @@ def appearance(rng: np.random.Generator) -> dict:
             "illumination": float(rng.uniform(1.0, 2.5)),
             "read_noise": float(rng.uniform(1.0, 4.0)), "binning": int(rng.choice([1, 2])),
             "density": (35.0, 60.0)}
+
+
+def subtle_appearance(rng: np.random.Generator) -> dict:
+    """:func:`appearance` with eccentric and mature interiors drawn towards each other."""
+    return {**appearance(rng), "class_ambiguity": float(rng.uniform(0.6, 1.0))}
 
 
 def write_set(folder: Path, n: int, seed: int, draw=appearance, prefix: str = "rs") -> int:
@@ -59,9 +67,12 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="folder to write train/ and val/ into")
     parser.add_argument("--n-train", type=int, default=24)
     parser.add_argument("--n-val", type=int, default=8)
+    parser.add_argument("--subtle", action="store_true",
+                        help="eccentric and mature drawn towards an ambiguous middle")
     args = parser.parse_args()
-    n_train = write_set(args.out / "train", args.n_train, seed=41)
-    n_val = write_set(args.out / "val", args.n_val, seed=43)
+    draw = subtle_appearance if args.subtle else appearance
+    n_train = write_set(args.out / "train", args.n_train, seed=41, draw=draw)
+    n_val = write_set(args.out / "val", args.n_val, seed=43, draw=draw)
     print(f"wrote {args.out / 'train'} ({args.n_train} micrographs, {n_train} virions) and "
           f"{args.out / 'val'} ({args.n_val} micrographs, {n_val} virions)")
 

@@ -98,7 +98,8 @@ def sample_virion_size(rng: np.random.Generator, class_name: str, magnification:
 def plan_layout(rng: np.random.Generator, *, width: int, height: int, magnification: float,
                 nm_per_px: float, n_virions: int, class_names: Sequence[str],
                 class_probs: Sequence[float], class_ids: Sequence[int], distractors: float,
-                contrast: float, edge_virions: bool, flocs: float = 0.0) -> Layout:
+                contrast: float, edge_virions: bool, flocs: float = 0.0,
+                ambiguity: float = 0.0) -> Layout:
     """Place ``n_virions`` virions (fewer when the field is full) and the distractors in the
     image area ``width`` x ``height`` (px, above any info band)."""
     layout = Layout()
@@ -115,7 +116,7 @@ def plan_layout(rng: np.random.Generator, *, width: int, height: int, magnificat
             if spot is None:
                 continue
             spec = sample_virion(rng, class_ids[k], w, h, spot[0], spot[1], nm_per_px,
-                                 contrast)
+                                 contrast, ambiguity)
             label = _visible_box(spec.box(), width, height, edge_virions)
             if label is not None:
                 layout.virions.append(spec)

@@ -143,8 +143,13 @@ def sample_envelope(rng: np.random.Generator, outline: Outline, contrast: float,
 
 
 def sample_virion(rng: np.random.Generator, class_id: int, width_px: float, height_px: float,
-                  cx: float, cy: float, nm_per_px: float, contrast: float = 1.0) -> ParticleSpec:
-    """A labelled virion of ``class_id`` whose box is exactly ``width_px`` x ``height_px``."""
+                  cx: float, cy: float, nm_per_px: float, contrast: float = 1.0,
+                  ambiguity: float = 0.0) -> ParticleSpec:
+    """A labelled virion of ``class_id`` whose box is exactly ``width_px`` x ``height_px``.
+
+    ``ambiguity`` (0-1, default 0) moves eccentric and mature interiors towards each other
+    along the cues a virologist uses (see :func:`_eccentric_interior`, :func:`_mature_core`);
+    it changes only values, never the random draws, so 0 gives the unchanged particle."""
     contrast *= float(rng.uniform(0.8, 1.25))
     outline = Outline.fit(rng, width_px, height_px, cx, cy, nm_per_px)
     lumen_scale = {IMMATURE: 0.75, MATURE: 1.0, ECCENTRIC: 1.0}[class_id]
@@ -162,9 +167,9 @@ def sample_virion(rng: np.random.Generator, class_id: int, width_px: float, heig
                        hole=hole)
         return ParticleSpec(class_id, env, gag=gag)
     if class_id == MATURE:
-        return ParticleSpec(class_id, env, core=_mature_core(rng, inner, contrast))
+        return ParticleSpec(class_id, env, core=_mature_core(rng, inner, contrast, ambiguity))
     if class_id == ECCENTRIC:
-        core, blob = _eccentric_interior(rng, inner, contrast)
+        core, blob = _eccentric_interior(rng, inner, contrast, ambiguity)
         return ParticleSpec(class_id, env, core=core, blobs=(blob,))
     raise ValueError(f"unknown virion class id {class_id}")
 
@@ -180,7 +185,11 @@ def _fit_core(rng, inner: float, length: float, r_broad: float, offset_dir: Opti
     return length, dist * math.cos(offset_dir), dist * math.sin(offset_dir)
 
 
-def _mature_core(rng: np.random.Generator, inner: float, contrast: float) -> Core:
+def _mature_core(rng: np.random.Generator, inner: float, contrast: float,
+                 ambiguity: float = 0.0) -> Core:
+    """A cone, rod or disc capsid holding the RNP. With ``ambiguity`` a > 0 the core sits
+    further off centre (up to 12 + 30a nm, so towards the membrane) and its narrow end is
+    emptier (fill x (1 - 0.6a)), as in cores that look partly eccentric."""
     kind = rng.choice(["cone", "rod", "disc"], p=[0.65, 0.18, 0.17])
     tilt = 0.0
     if kind == "cone":
@@ -198,26 +207,33 @@ def _mature_core(rng: np.random.Generator, inner: float, contrast: float) -> Cor
         r_broad = float(rng.uniform(18.0, 28.0))
         r_narrow = r_broad
         length = 0.0
-    length, ux, uy = _fit_core(rng, inner, length, r_broad, None, float(rng.uniform(0, 12)))
+    length, ux, uy = _fit_core(rng, inner, length, r_broad, None,
+                               float(rng.uniform(0, 12.0 + 30.0 * ambiguity)))
     mu = MU_RNP * contrast * float(rng.uniform(0.85, 1.15))
     return Core(ux, uy, float(rng.uniform(0, 2 * math.pi)), length, r_narrow, r_broad,
                 wall_nm=float(rng.uniform(3.0, 4.5)), mu_wall=MU_CAPSID * contrast,
-                mu_fill_narrow=mu * float(rng.uniform(0.5, 0.8)), mu_fill_broad=mu,
+                mu_fill_narrow=mu * float(rng.uniform(0.5, 0.8)) * (1.0 - 0.6 * ambiguity),
+                mu_fill_broad=mu,
                 path_mult=min(1.0 / max(math.cos(tilt), 1e-3), 2.0) if kind != "disc" else 1.2,
                 lucent=0.0)
 
 
-def _eccentric_interior(rng: np.random.Generator, inner: float, contrast: float
-                        ) -> tuple[Core, Blob]:
+def _eccentric_interior(rng: np.random.Generator, inner: float, contrast: float,
+                        ambiguity: float = 0.0) -> tuple[Core, Blob]:
+    """An empty core with the RNP as a blob outside it. With ``ambiguity`` a > 0 the blob
+    touches the membrane less often (72% x (1 - 0.6a)), is no denser than a mature core's
+    RNP at a = 1 (density x (1.15-1.45) - 0.3a) and the empty core is less lucent (x
+    (1 - 0.7a)) with a capsid wall closer to a mature one's: the ambiguous middle."""
+    a = float(ambiguity)
     alpha = float(rng.uniform(0, 2 * math.pi))
     radius = float(rng.uniform(16.0, 28.0))
-    if rng.random() < 0.72:  # touching (pressed into) the membrane
+    if rng.random() < 0.72 * (1.0 - 0.6 * a):  # touching (pressed into) the membrane
         dist = inner + 2.0 - radius * float(rng.uniform(0.55, 0.9))
     else:
         dist = float(rng.uniform(0.3, 0.55)) * inner
     blob = Blob(dist * math.cos(alpha), dist * math.sin(alpha), radius,
                 sample_harmonics(rng, roughness=2.5, polygons=False),
-                MU_RNP * contrast * float(rng.uniform(1.15, 1.45)))
+                MU_RNP * contrast * float(rng.uniform(1.15 - 0.3 * a, 1.45 - 0.3 * a)))
     if rng.random() < 0.5:  # an empty cone
         r_broad, r_narrow = float(rng.uniform(16.0, 25.0)), float(rng.uniform(7.0, 11.0))
         length = float(rng.uniform(60.0, 95.0)) - r_broad - r_narrow
@@ -228,9 +244,9 @@ def _eccentric_interior(rng: np.random.Generator, inner: float, contrast: float
                                float(rng.uniform(0.1, 0.35)) * inner)
     core = Core(ux, uy, float(rng.uniform(0, 2 * math.pi)), length, r_narrow, r_broad,
                 wall_nm=float(rng.uniform(2.5, 4.0)),
-                mu_wall=MU_CAPSID * contrast * float(rng.uniform(0.4, 0.8)),
+                mu_wall=MU_CAPSID * contrast * float(rng.uniform(0.4 + 0.4 * a, 0.8 + 0.2 * a)),
                 mu_fill_narrow=0.0, mu_fill_broad=0.0, path_mult=1.0,
-                lucent=float(rng.uniform(0.6, 0.95)))
+                lucent=float(rng.uniform(0.6, 0.95)) * (1.0 - 0.7 * a))
     return core, blob
 
 

@@ -92,7 +92,9 @@ class SimulationParams:
     Realism knobs: ``distractors`` scales the unlabelled objects (out-of-section discs, vesicles,
     membrane fragments, specks; 0 = none); ``debris`` the fuzzy cell-debris clouds; ``flocs``
     granular "cauliflower" flocs in drifts between the virions (0 = none, the default; 1 = ~25
-    per um^2 where there is room); ``contrast``
+    per um^2 where there is room); ``class_ambiguity`` (0-1, default 0) moves eccentric and
+    mature interiors towards an ambiguous middle (detached, paler RNP blobs and less empty
+    cores; off-centre, half-empty mature cores), for benchmarks of subtle classes; ``contrast``
     all specimen densities; ``illumination`` the beam's unevenness; ``blur_nm`` the defocus blur
     (Gaussian sigma, nm); ``dose`` the open-beam electrons per camera pixel (shot noise);
     ``read_noise`` grey levels; ``binning`` image pixels per camera pixel (1 or 2);
@@ -118,6 +120,7 @@ class SimulationParams:
     distractors: float = 1.0
     debris: float = 1.0
     flocs: float = 0.0
+    class_ambiguity: float = 0.0
     contrast: float = 1.0
     illumination: float = 1.0
     blur_nm: float = 1.2
@@ -212,7 +215,8 @@ def simulate(params: SimulationParams) -> SimulatedMicrograph:
         n_virions=_virion_count(r_layout, params, w * band_top * (nm / 1000.0) ** 2),
         class_names=names, class_probs=[mix[n] for n in names],
         class_ids=[DEFAULT_SCHEME.id(n) for n in names], distractors=params.distractors,
-        contrast=params.contrast, edge_virions=params.edge_virions, flocs=params.flocs)
+        contrast=params.contrast, edge_virions=params.edge_virions, flocs=params.flocs,
+        ambiguity=params.class_ambiguity)
     for spec in (*layout.caps, *layout.vesicles, *layout.virions):
         draw_particle(canvas, spec)
     for frag in layout.fragments:
@@ -387,6 +391,8 @@ def _validate(p: SimulationParams) -> None:
         value = getattr(p, name)
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
             fail(f"{name} must be a number >= 0, not {value!r}")
+    if not (isinstance(p.class_ambiguity, (int, float)) and 0.0 <= p.class_ambiguity <= 1.0):
+        fail(f"class_ambiguity must be a number in [0, 1], not {p.class_ambiguity!r}")
     if p.contrast <= 0 or p.contrast > 5:
         fail(f"contrast must be in (0, 5], not {p.contrast!r}")
     if p.binning not in (1, 2):
