@@ -33,6 +33,13 @@ Optional (:data:`APPEARANCE`, ``temnet train --appearance-augment``; off by defa
   ``blur_sigma`` (0.5-2.0 network pixels, i.e. 1-4 nm at 30,000x): real micrographs are
   softer than the simulator's, and a lab's focus varies from session to session.
 
+* scale jitter (:func:`zoom`, applied by the pipeline before the rest), with probability
+  ``scale_probability`` (0.5 in :data:`SCALE`, ``temnet train --scale-augment``): the crop is
+  resized by a factor drawn log-uniformly from ``scale`` (0.75-1.33) about a random point, cut
+  back to its side or padded with its mean grey, boxes moved with it; a box left less than 75%
+  inside is dropped (its pixels stay, as the crops' 75% rule does). Virion sizes vary between
+  samples and a stated magnification can be off by a calibration error.
+
 The result is clipped to [0, 255]. Padding rows of the boxes (class id 0) stay all zero.
 """
 
@@ -43,13 +50,14 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-__all__ = ["AugmentSettings", "APPEARANCE", "NO_AUGMENTATION", "augment", "flip_horizontal",
-           "flip_vertical", "transpose", "gaussian_noise", "gaussian_blur"]
+__all__ = ["AugmentSettings", "APPEARANCE", "SCALE", "NO_AUGMENTATION", "augment", "zoom",
+           "flip_horizontal", "flip_vertical", "transpose", "gaussian_noise", "gaussian_blur"]
 
 # Indices of the per-crop random streams (each op gets its own).
 _S_TRANSPOSE, _S_HFLIP, _S_VFLIP, _S_ROT, _S_NOISE_ON, _S_NOISE_SD, _S_NOISE = range(7)
 _S_JIT_ON, _S_CONTRAST, _S_BRIGHT = 7, 8, 9
 _S_GAMMA_ON, _S_GAMMA, _S_BLUR_ON, _S_BLUR = 10, 11, 12, 13
+_S_ZOOM_ON, _S_ZOOM, _S_ZOOM_X, _S_ZOOM_Y = 14, 15, 16, 17
 _BLUR_RADIUS = 5  # kernel taps each side: covers 2.5 sd of the widest blur
 
 
@@ -70,15 +78,17 @@ class AugmentSettings:
     gamma: tuple[float, float] = (0.7, 1.4)
     blur_probability: float = 0.0       # 0.3 in APPEARANCE
     blur_sigma: tuple[float, float] = (0.5, 2.0)
+    scale_probability: float = 0.0      # 0.5 in SCALE (temnet train --scale-augment)
+    scale: tuple[float, float] = (0.75, 4.0 / 3.0)
 
     def __post_init__(self) -> None:
-        for name in ("gamma", "blur_sigma"):
+        for name in ("gamma", "blur_sigma", "scale"):
             lo, hi = getattr(self, name)
             if not 0.0 < lo <= hi or (name == "blur_sigma" and hi > _BLUR_RADIUS / 2.5):
                 raise ValueError(f"{name} must be 0 < low <= high (blur sd <= "
                                  f"{_BLUR_RADIUS / 2.5:g}), got {getattr(self, name)!r}")
         for name in ("noise_probability", "jitter_probability", "gamma_probability",
-                     "blur_probability"):
+                     "blur_probability", "scale_probability"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
         lo, hi = self.noise_sd
@@ -97,13 +107,15 @@ class AugmentSettings:
                 "jitter_probability": self.jitter_probability, "brightness": self.brightness,
                 "contrast": list(self.contrast), "gamma_probability": self.gamma_probability,
                 "gamma": list(self.gamma), "blur_probability": self.blur_probability,
-                "blur_sigma": list(self.blur_sigma)}
+                "blur_sigma": list(self.blur_sigma), "scale_probability": self.scale_probability,
+                "scale": list(self.scale)}
 
 
 # Gamma and defocus blur on top of the defaults. Measured on the real-style benchmark
 # (benchmarks/real_style_training.py, 30 min on one core) they did not raise the validation
 # mAP (94.6 vs 95.4 from scratch), so they are an option, not the default.
 APPEARANCE = AugmentSettings(gamma_probability=0.5, blur_probability=0.3)
+SCALE = AugmentSettings(scale_probability=0.5)
 NO_AUGMENTATION = AugmentSettings(False, False, False, False, 0.0, (0.0, 0.0), 0.0, 0.0,
                                   (1.0, 1.0), 0.0, (1.0, 1.0), 0.0, (1.0, 1.0))
 
@@ -177,6 +189,55 @@ def _maybe(enabled: bool, probability: float, seed, stream: int, fn, image, boxe
         return image, boxes
     return tf.cond(_uniform(seed, stream) < probability, lambda: fn(image, boxes),
                    lambda: (image, boxes))
+
+
+def zoom(image: tf.Tensor, boxes: tf.Tensor, class_ids: tf.Tensor, seed: tf.Tensor,
+         settings: AugmentSettings, min_inside: float = 0.75
+         ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """Scale jitter of one square crop (see the module docstring): returns ``(image (S, S)
+    float32, boxes, class_ids)``; with probability ``1 - settings.scale_probability`` the
+    input unchanged (as float32). Dropped boxes become padding rows (zero, class 0). With
+    ``scale_probability`` 0 the inputs are returned as they are (uint8 stays uint8)."""
+    if settings.scale_probability <= 0.0:
+        return image, boxes, class_ids
+    image = tf.cast(tf.convert_to_tensor(image), tf.float32)
+    boxes = tf.convert_to_tensor(boxes, tf.float32)
+    class_ids = tf.convert_to_tensor(class_ids)
+    side = int(image.shape[0])
+    lo, hi = settings.scale
+
+    def zoomed():
+        factor = tf.exp(_uniform(seed, _S_ZOOM, math.log(lo), math.log(hi) + 1e-12))
+        n = tf.maximum(1, tf.cast(tf.round(side * factor), tf.int32))
+        resized = tf.image.resize(image[..., None], tf.stack([n, n]), antialias=True)[..., 0]
+        pad, cut = tf.maximum(side - n, 0), tf.maximum(n - side, 0)
+
+        def offset(stream: int, total: tf.Tensor) -> tf.Tensor:
+            return tf.random.stateless_uniform([], _seed(seed, stream), minval=0,
+                                               maxval=total + 1, dtype=tf.int32)
+
+        # zoom out: the resized crop lands at (px, py) on a mean-grey square; zoom in: the
+        # square is cut at (cx, cy) out of the resized crop (one of pad / cut is zero)
+        px, py = offset(_S_ZOOM_X, pad), offset(_S_ZOOM_Y, pad)
+        cx, cy = offset(_S_ZOOM_X, cut), offset(_S_ZOOM_Y, cut)
+        padded = tf.pad(resized, tf.stack([[py, pad - py], [px, pad - px]]),
+                        constant_values=tf.reduce_mean(image))
+        out = tf.reshape(padded[cy:cy + side, cx:cx + side], [side, side])
+        scale = tf.cast(n, tf.float32) / side
+        shift = tf.cast(tf.stack([px - cx, py - cy, px - cx, py - cy]), tf.float32)
+        moved = boxes * scale + shift
+        clipped = tf.clip_by_value(moved, 0.0, float(side))
+
+        def area(b):
+            return tf.maximum(b[:, 2] - b[:, 0], 0.0) * tf.maximum(b[:, 3] - b[:, 1], 0.0)
+
+        inside = area(clipped) / tf.maximum(area(moved), 1e-6)
+        keep = tf.logical_and(class_ids > 0, inside >= min_inside)
+        return (out, tf.where(keep[:, None], clipped, tf.zeros_like(clipped)),
+                tf.where(keep, class_ids, tf.zeros_like(class_ids)))
+
+    return tf.cond(_uniform(seed, _S_ZOOM_ON) < settings.scale_probability, zoomed,
+                   lambda: (image, boxes, class_ids))
 
 
 def augment(image: tf.Tensor, boxes: tf.Tensor, class_ids: tf.Tensor, seed: tf.Tensor,

@@ -263,7 +263,7 @@ def make_dataset(micrographs: Union[Sequence[LabelledMicrograph], CropSource],
 
     import tensorflow as tf
 
-    from temnet_app.detector.data.augment import AugmentSettings, augment
+    from temnet_app.detector.data.augment import AugmentSettings, augment, zoom
 
     batch_size = int(batch_size or config.batch_size)
     if batch_size < 1:
@@ -281,6 +281,8 @@ def make_dataset(micrographs: Union[Sequence[LabelledMicrograph], CropSource],
 
     def prepare(image, boxes, class_ids, sample_seed):
         if training:
+            image, boxes, class_ids = zoom(image, boxes, class_ids, sample_seed, aug,
+                                           source.settings.min_inside)
             image, boxes = augment(image, boxes, class_ids, sample_seed, aug)
         image = tf.cast(image, tf.float32)
         image = tf.tile(image[:, :, None], [1, 1, c])

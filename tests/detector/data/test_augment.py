@@ -7,6 +7,7 @@ tf = pytest.importorskip("tensorflow")
 
 from temnet_app.detector.data.augment import (  # noqa: E402
     NO_AUGMENTATION,
+    SCALE,
     AugmentSettings,
     augment,
     flip_horizontal,
@@ -14,6 +15,7 @@ from temnet_app.detector.data.augment import (  # noqa: E402
     gaussian_blur,
     gaussian_noise,
     transpose,
+    zoom,
 )
 
 S = 96
@@ -157,3 +159,56 @@ def test_settings_are_validated():
         AugmentSettings(noise_sd=(3.0, 1.0))
     with pytest.raises(ValueError):
         AugmentSettings(contrast=(0.0, 1.0))
+
+
+def _zoomed(image, boxes, ids, seed, probability=1.0):
+    settings = AugmentSettings(scale_probability=probability)
+    out = zoom(tf.constant(image), tf.constant(boxes), tf.constant(ids),
+               tf.constant(seed, tf.int64), settings)
+    return tuple(np.asarray(t) for t in out)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_zoom_moves_boxes_with_the_pixels(seed):
+    image, boxes, ids = _scene([30, 40, 60, 70])
+    im, b, c = _zoomed(image, boxes, ids, seed)
+    assert im.shape == (S, S) and im.dtype == np.float32
+    assert c[0] == 2 and not c[1:].any() and not b[1:].any()
+    # the bright square, found in the output, is where the box went (within a pixel of
+    # bilinear smearing), and it was resized by 0.75-1.33x
+    np.testing.assert_allclose(_bright_box(im), b[0], atol=1.01)
+    assert 0.75 * 30 - 1 <= b[0, 2] - b[0, 0] <= 30 * 4 / 3 + 1
+
+
+def test_zoom_drops_a_box_pushed_mostly_out_and_keeps_its_pixels():
+    # a box at the corner: any zoom-in pushes part of it out; find draws that cut it
+    image, boxes, ids = _scene([0, 0, 40, 40])
+    dropped = kept = 0
+    for seed in range(40):
+        im, b, c = _zoomed(image, boxes, ids, seed)
+        if c[0] == 0:
+            dropped += 1
+            assert not b[0].any()
+            assert (im > 128).any()        # the particle is still in the crop, unlabelled
+        else:
+            kept += 1
+            # a kept box has >= 75% of its zoomed area inside; clipped to the crop
+            assert b[0].min() >= 0 and b[0].max() <= S
+    assert dropped and kept
+
+
+def test_zoom_padding_is_the_crop_mean_and_off_means_untouched():
+    image = np.full((S, S), 200, np.uint8)
+    image[:, : S // 2] = 100
+    boxes, ids = np.zeros((2, 4), np.float32), np.zeros(2, np.int32)
+    outs = [_zoomed(image, boxes, ids, seed)[0] for seed in range(12)]
+    padded = [o for o in outs if np.isclose(o, 150.0).any(axis=1).all()]
+    assert padded                          # some draws zoomed out: mean-grey margins
+    same = zoom(tf.constant(image), tf.constant(boxes), tf.constant(ids),
+                tf.constant(3, tf.int64), AugmentSettings())
+    assert same[0].dtype == tf.uint8 and np.array_equal(np.asarray(same[0]), image)
+    a = _zoomed(image, boxes, ids, 5, 0.5)[0]
+    np.testing.assert_array_equal(a, _zoomed(image, boxes, ids, 5, 0.5)[0])  # per seed
+    assert SCALE.scale_probability == 0.5 and SCALE.scale == pytest.approx((0.75, 4 / 3))
+    with pytest.raises(ValueError):
+        AugmentSettings(scale=(0.0, 1.2))
