@@ -56,6 +56,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                           "of each stage (default 0: off)")
     parser.add_argument("--appearance-augment", action="store_true",
                         help="also vary the crops' gamma and defocus blur")
+    parser.add_argument("--scale-augment", action="store_true",
+                        help="also zoom half of the crops by 0.75-1.33x (virion sizes and "
+                             "magnification calibrations vary)")
+    parser.add_argument("--balance-classes", action="store_true",
+                        help="weight the classification loss by 1/sqrt(class frequency), so "
+                             "rare classes count more")
+    parser.add_argument("--rois-per-crop", type=whole_number(8, 1024), default=0, metavar="N",
+                        help="RoIs sampled per crop to train the head (default: the "
+                             "model's, 50 for the shipped one); more gives more background "
+                             "RoIs (hard negatives) per crop")
     parser.add_argument("--epochs", type=whole_number(1, 100_000), default=20,
                         help="epochs in all (default 20)")
     parser.add_argument("--time-limit", type=float, default=0.0, metavar="MINUTES",
@@ -116,6 +126,12 @@ def command_line(args: argparse.Namespace) -> str:
         parts += ["--warmup-steps", str(args.warmup_steps)]
     if args.appearance_augment:
         parts.append("--appearance-augment")
+    if args.scale_augment:
+        parts.append("--scale-augment")
+    if args.balance_classes:
+        parts.append("--balance-classes")
+    if args.rois_per_crop:
+        parts += ["--rois-per-crop", str(args.rois_per_crop)]
     if args.time_limit:
         parts += ["--time-limit", f"{args.time_limit:g}"]
     for flag, value in (("--init", args.init), ("--steps-per-epoch", args.steps_per_epoch),
@@ -254,6 +270,8 @@ def with_classes(config, data, given):
 
 
 def run(args: argparse.Namespace) -> int:
+    import dataclasses
+
     from temnet_app.core.errors import ModelError
     from temnet_app.detector import DetectorConfig, TrainSettings, format_duration, preset, train
 
@@ -302,6 +320,8 @@ def run(args: argparse.Namespace) -> int:
                              f"not {given.describe()}")
     else:
         config = with_classes(config, args.data, given)
+        if args.rois_per_crop:
+            config = dataclasses.replace(config, train_rois=args.rois_per_crop)
     settings = TrainSettings(
         epochs=args.epochs, schedule=args.schedule, rpn_epochs=args.rpn_epochs,
         pretrain_epochs=args.pretrain_epochs,
@@ -309,7 +329,8 @@ def run(args: argparse.Namespace) -> int:
         steps_per_epoch=args.steps_per_epoch, validation_fraction=args.validation_fraction,
         seed=args.seed, augment=not args.no_augment, map_every=args.val_map_every,
         validate_every=args.validate_every, warmup_steps=args.warmup_steps,
-        appearance_augment=args.appearance_augment,
+        appearance_augment=args.appearance_augment, scale_augment=args.scale_augment,
+        balance_classes=args.balance_classes,
         time_limit_minutes=args.time_limit)
     notes = []
     if args.note_file is not None:

@@ -211,3 +211,40 @@ def test_time_limit_ends_the_run_after_a_validated_epoch(tmp_path, capsys):
     assert card["training_run"]["settings"]["warmup_steps"] == 4
     assert card["training_run"]["settings"]["appearance_augment"] is True
     assert "--appearance-augment" in card["command"]
+
+
+@pytest.mark.slow
+def test_recipe_options_reach_the_run_and_the_card(tmp_path, capsys):
+    """--scale-augment, --balance-classes and --rois-per-crop: recorded in the card's
+    settings, config and command; the loss weights are the class-balanced ones of the labels
+    the training crops hold."""
+    pytest.importorskip("tensorflow")
+    from temnet_app.detector.training.class_balance import balanced_weights
+
+    _data_and_tiny_model(tmp_path, "IN-E96A", seed=12)
+    out = tmp_path / "m"
+    assert main(["train", "--data", str(tmp_path / "data"), "--out", str(out), "--init",
+                 str(tmp_path / "tiny"), "--epochs", "1", "--steps-per-epoch", "2",
+                 "--validation-fraction", "0.5", "--scale-augment", "--balance-classes",
+                 "--rois-per-crop", "12"]) == 0
+    capsys.readouterr()
+    card = json.loads((out / "model_card.json").read_text())
+    settings = card["training_run"]["settings"]
+    assert settings["scale_augment"] is True and settings["balance_classes"] is True
+    assert card["config"]["train_rois"] == 12
+    for flag in ("--scale-augment", "--balance-classes", "--rois-per-crop 12"):
+        assert flag in card["command"]
+    held = card["training_data"]["train"]["labels_in_crops_per_class"]
+    names = card["config"]["class_names"]
+    expect = balanced_weights([held[n] for n in names])[1:]
+    weights = card["training_run"]["class_loss_weights"]
+    assert [weights[n] for n in names] == pytest.approx(expect, abs=1e-4)
+    assert "class_loss_weights" not in _plain_card(tmp_path)
+
+
+def _plain_card(tmp_path) -> dict:
+    out = tmp_path / "plain"
+    assert main(["train", "--data", str(tmp_path / "data"), "--out", str(out), "--init",
+                 str(tmp_path / "tiny"), "--epochs", "1", "--steps-per-epoch", "1",
+                 "--validation-fraction", "0.5"]) == 0
+    return json.loads((out / "model_card.json").read_text())["training_run"]

@@ -76,8 +76,10 @@ def validation_metrics(config, inference_model, micrographs: Sequence, *,
 
 def build_card(config, name: str, version: str, *, settings, state, train_source, val_source,
                split, command: str = "", notes: Sequence[str] = (),
-               metrics: Optional[dict] = None, pretraining: Optional[dict] = None) -> dict:
-    """The model card dict of a finished training run (JSON-able)."""
+               metrics: Optional[dict] = None, pretraining: Optional[dict] = None,
+               class_weights: Optional[Sequence[float]] = None) -> dict:
+    """The model card dict of a finished training run (JSON-able); ``class_weights``: the
+    class-balanced loss weights (background first) when the run used them."""
     from temnet_app.detector.data.pipeline import describe
     from temnet_app.detector.inference import make_card
 
@@ -99,7 +101,11 @@ def build_card(config, name: str, version: str, *, settings, state, train_source
                          "best_val_loss": _num(state.best_val_loss),
                          "final_learning_rate": state.learning_rate,
                          "wall_time_s": round(state.elapsed_s, 1), "history": history,
-                         "optimizer": "SGD (momentum, decoupled weight decay, clip norm)"},
+                         "optimizer": "SGD (momentum, decoupled weight decay, clip norm)",
+                         **({"class_loss_weights": {
+                             n: round(float(w), 4) for n, w in zip(config.class_names,
+                                                                   class_weights[1:])}}
+                            if class_weights is not None else {})},
         "command": command,
         "validation_metrics": metrics,
         "notes": [str(n) for n in notes if str(n).strip()],

@@ -18,7 +18,7 @@ the pyramid RoIAlign use ops XLA lacks, so :meth:`TrainingModel.compile` default
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import keras
 import tensorflow as tf
@@ -54,12 +54,15 @@ class TrainingModel(keras.Model):
 
     ``stage`` is ``"rpn"`` or ``"all"``. ``seed`` (an int) makes the target sampling
     reproducible: step ``n`` samples with the seed pair ``(seed, n)``; without it every step
-    draws fresh random samples. ``box_weight`` is lambda of eq. 1. The tracked metrics are
+    draws fresh random samples. ``box_weight`` is lambda of eq. 1. ``class_weights``
+    (background first) weight the head's classification loss in training steps (not in the
+    validation loss). The tracked metrics are
     the running means of ``LOSS_KEYS`` (the head keys only in stage ``"all"``).
     """
 
     def __init__(self, parts: DetectorParts, stage: str = "all", seed: Optional[int] = None,
-                 box_weight: float = 1.0, **kwargs):
+                 box_weight: float = 1.0, class_weights: Optional[Sequence[float]] = None,
+                 **kwargs):
         super().__init__(**kwargs)
         if stage not in STAGES:
             raise ValueError(f"unknown training stage {stage!r} (choose 'rpn' or 'all')")
@@ -68,6 +71,12 @@ class TrainingModel(keras.Model):
         self.stage = stage
         self.seed = None if seed is None else int(seed)
         self.box_weight = float(box_weight)
+        self.class_weights = None if class_weights is None else tuple(
+            float(w) for w in class_weights)
+        n = self.config.num_classes + 1
+        if self.class_weights is not None and len(self.class_weights) != n:
+            raise ValueError(f"class_weights needs {n} values "
+                             f"(background first), got {len(self.class_weights)}")
         self.features = parts.features
         self.rpn_head = parts.rpn_head
         self.box_head = parts.box_head
@@ -133,9 +142,10 @@ class TrainingModel(keras.Model):
             tf.stop_gradient(proposals), gt_boxes, gt_class_ids, cfg, seed=head_seed)
         pooled = self.roi_align([rois, *level_features(cfg, maps, "head")])
         class_logits, box_deltas = self.box_head(pooled)
+        weights = self.class_weights if training else None  # validation loss stays plain
         return detection_losses(rpn_labels, rpn_targets, logits, deltas, class_targets,
                                 box_targets, class_logits, box_deltas,
-                                box_weight=self.box_weight)
+                                box_weight=self.box_weight, class_weights=weights)
 
     def _record(self, losses: dict) -> dict:
         for key, tracker in self.loss_trackers.items():

@@ -34,6 +34,8 @@ stays, and :class:`~temnet_app.core.errors.Cancelled` is raised.
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 import time
 from dataclasses import dataclass
@@ -44,6 +46,7 @@ from temnet_app.core.errors import Cancelled, ModelError
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress, scaled
 from temnet_app.detector.data import LabelledMicrograph, split_micrographs
 from temnet_app.detector.model import DetectorConfig
+from temnet_app.detector.training.class_balance import balanced_weights, label_counts
 from temnet_app.detector.training.pacing import Monitor, ValidationPlan, as_total, format_duration
 from temnet_app.detector.training.pretraining import Pretraining
 from temnet_app.detector.training.settings import SCHEDULES, TrainSettings
@@ -151,7 +154,8 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
     """
     import keras
 
-    from temnet_app.detector.data.augment import APPEARANCE, NO_AUGMENTATION, AugmentSettings
+    from temnet_app.detector.data.augment import (APPEARANCE, NO_AUGMENTATION, SCALE,
+                                                  AugmentSettings)
     from temnet_app.detector.data.pipeline import CropSettings, CropSource, make_dataset
     from temnet_app.detector.model.weights import load_weights, save_weights
     from temnet_app.detector.training.card import build_card, validation_metrics
@@ -194,6 +198,9 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
     start_epoch = state.epoch if state else 0
     aug = (APPEARANCE if settings.appearance_augment else AugmentSettings()) \
         if settings.augment else NO_AUGMENTATION
+    if settings.augment and settings.scale_augment:
+        aug = dataclasses.replace(aug, scale_probability=SCALE.scale_probability,
+                                  scale=SCALE.scale)
     train_ds = make_dataset(train_src, config, True, batch, seed=settings.seed * 1009 +
                             start_epoch, augmentation=aug)
     steps = settings.steps_per_epoch or int(math.ceil(train_src.crops_per_epoch() / batch))
@@ -234,6 +241,11 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
                       epochs_left=lambda: settings.epochs - current["epoch"],
                       val_steps=int(math.ceil(val_src.crops_per_epoch() / batch)),
                       time_left=time_left)
+    loss_weights = None
+    if settings.balance_classes:
+        loss_weights = balanced_weights(label_counts(train_src.plans, config.num_classes))
+        progress(0.04, "class-balanced loss weights " + ", ".join(
+            f"{n} {w:.2f}" for n, w in zip(config.class_names, loss_weights[1:])))
     model = optimizer = model_stage = None
     resumed_optimizer = state.epoch > 0
     for epoch in range(start_epoch, settings.epochs):
@@ -252,7 +264,8 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
                 model = pretrain.model(parts, ckpt if resumed_optimizer else None)
                 pretrain.compile(model, optimizer)
             else:
-                model = TrainingModel(parts, stage=stage, seed=settings.seed)
+                model = TrainingModel(parts, stage=stage, seed=settings.seed,
+                                      class_weights=loss_weights)
                 model.compile(optimizer=optimizer)
             if resumed_optimizer and (ckpt / OPTIMIZER_FILE).is_file():
                 load_optimizer(ckpt / OPTIMIZER_FILE, optimizer, model.trainable_variables)
@@ -351,7 +364,8 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
                       train_source=train_src, val_source=val_src, split=split,
                       command=command, notes=[*notes, *([val_note] if val_note else [])],
                       metrics=metrics,
-                      pretraining=pretrain.describe() if pretrain is not None else None)
+                      pretraining=pretrain.describe() if pretrain is not None else None,
+                      class_weights=loss_weights)
     from temnet_app.detector.inference import Detector
 
     Detector(config, inference, name=card["name"], version=version, card=card).save(out, card)

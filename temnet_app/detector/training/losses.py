@@ -80,10 +80,12 @@ def rpn_box_loss(labels, target_deltas, pred_deltas) -> tf.Tensor:
     return _safe_mean(total, tf.reduce_sum(tf.cast(labels >= 0, tf.int32)))
 
 
-def rcnn_class_loss(class_targets, class_logits) -> tf.Tensor:
+def rcnn_class_loss(class_targets, class_logits, class_weights=None) -> tf.Tensor:
     """Softmax cross entropy (eq. 2) averaged over sampled RoIs (class target >= 0).
 
     ``class_targets`` (B,R) int with -1 for padding; ``class_logits`` (B,R,C), C = classes + 1.
+    ``class_weights`` (C,) (index 0 = background), when given, weights each RoI by its
+    target's weight and the mean becomes the weighted mean (class-balanced training).
     """
     targets = tf.cast(class_targets, tf.int32)
     logits = tf.cast(class_logits, tf.float32)
@@ -91,8 +93,13 @@ def rcnn_class_loss(class_targets, class_logits) -> tf.Tensor:
     per_roi = tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=tf.maximum(targets, 0), logits=logits
     )
-    total = tf.reduce_sum(tf.where(sampled, per_roi, 0.0))
-    return _safe_mean(total, tf.reduce_sum(tf.cast(sampled, tf.int32)))
+    if class_weights is None:
+        total = tf.reduce_sum(tf.where(sampled, per_roi, 0.0))
+        return _safe_mean(total, tf.reduce_sum(tf.cast(sampled, tf.int32)))
+    weight = tf.gather(tf.cast(class_weights, tf.float32), tf.maximum(targets, 0))
+    weight = tf.where(sampled, weight, 0.0)
+    total = tf.reduce_sum(weight * per_roi)
+    return tf.math.divide_no_nan(total, tf.reduce_sum(weight))
 
 
 def rcnn_box_loss(class_targets, box_targets, pred_deltas) -> tf.Tensor:
@@ -123,12 +130,14 @@ def detection_losses(
     class_logits=None,
     pred_box_deltas=None,
     box_weight: float = 1.0,
+    class_weights=None,
 ) -> dict[str, tf.Tensor]:
     """All four losses and their total ``rpn_class + λ rpn_box + rcnn_class + λ rcnn_box``.
 
     ``box_weight`` is λ of eq. 1 (1 in the paper). Leave the head arguments as None to train
-    the RPN alone. Returns a dict with keys ``rpn_class``, ``rpn_box``, ``rcnn_class``,
-    ``rcnn_box`` (head keys only when given) and ``total``.
+    the RPN alone. ``class_weights``: see :func:`rcnn_class_loss`. Returns a dict with keys
+    ``rpn_class``, ``rpn_box``, ``rcnn_class``, ``rcnn_box`` (head keys only when given) and
+    ``total``.
     """
     losses = {
         "rpn_class": rpn_class_loss(rpn_labels, rpn_logits),
@@ -139,7 +148,7 @@ def detection_losses(
         if any(v is None for v in head):
             raise ValueError("the R-CNN head losses need class_targets, box_targets, "
                              "class_logits and pred_box_deltas together")
-        losses["rcnn_class"] = rcnn_class_loss(class_targets, class_logits)
+        losses["rcnn_class"] = rcnn_class_loss(class_targets, class_logits, class_weights)
         losses["rcnn_box"] = rcnn_box_loss(class_targets, box_targets, pred_box_deltas)
     lam = tf.constant(box_weight, tf.float32)
     total = losses["rpn_class"] + lam * losses["rpn_box"]

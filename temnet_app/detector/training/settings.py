@@ -52,6 +52,10 @@ class TrainSettings:
     warmup_steps: int = 0
     # gamma and defocus-blur augmentation on top of the default one (augment.APPEARANCE)
     appearance_augment: bool = False
+    # scale jitter of the crops (augment.SCALE: half of them zoomed by 0.75-1.33x)
+    scale_augment: bool = False
+    # weight the head's classification loss by 1/sqrt(class frequency) (class_balance.py)
+    balance_classes: bool = False
     # stop after the epoch past which another epoch would exceed this many minutes in all
     # (that epoch is validated, so the kept model is chosen as usual); 0: no limit
     time_limit_minutes: float = 0.0

@@ -68,6 +68,20 @@ def test_rcnn_class_loss_by_hand_ignores_padding():
     assert _f(rcnn_class_loss(targets, logits)) == pytest.approx(expect, rel=1e-6)
 
 
+def test_class_weighted_rcnn_class_loss_is_the_weighted_mean():
+    targets = tf.constant([[2, 0, -1]])
+    logits = tf.constant([[[0.0, 0.0, math.log(2.0), 0.0],  # class 2: loss ln 2.5
+                           [0.0, 0.0, 0.0, 0.0],            # background: loss ln 4
+                           [99.0, -9.0, 5.0, 1.0]]])        # padding: no weight
+    weights = [1.0, 0.5, 3.0, 0.25]                          # background, classes 1-3
+    expect = (3.0 * math.log(2.5) + 1.0 * math.log(4.0)) / 4.0
+    assert _f(rcnn_class_loss(targets, logits, weights)) == pytest.approx(expect, rel=1e-6)
+    plain = _f(rcnn_class_loss(targets, logits))
+    assert _f(rcnn_class_loss(targets, logits, [1.0] * 4)) == pytest.approx(plain, rel=1e-6)
+    nothing = tf.constant([[-1, -1, -1]])
+    assert _f(rcnn_class_loss(nothing, logits, weights)) == 0.0
+
+
 def test_rcnn_box_loss_uses_only_the_true_class_of_foreground_rois():
     targets = tf.constant([[3, 0, 1, -1]])
     box_t = tf.constant([[[1.0, 0.0, 0.0, 0.0], [0.0] * 4, [0.0, 0.0, 0.5, 0.0], [0.0] * 4]])
