@@ -35,7 +35,6 @@ stays, and :class:`~temnet_app.core.errors.Cancelled` is raised.
 from __future__ import annotations
 
 import dataclasses
-
 import math
 import time
 from dataclasses import dataclass
@@ -154,8 +153,7 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
     """
     import keras
 
-    from temnet_app.detector.data.augment import (APPEARANCE, NO_AUGMENTATION, SCALE,
-                                                  AugmentSettings)
+    from temnet_app.detector.data.augment import APPEARANCE, NO_AUGMENTATION, SCALE, AugmentSettings
     from temnet_app.detector.data.pipeline import CropSettings, CropSource, make_dataset
     from temnet_app.detector.model.weights import load_weights, save_weights
     from temnet_app.detector.training.card import build_card, validation_metrics
