@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from temnet_app.commands._common import whole_number
+from temnet_app.commands._common import classes_arg, whole_number
 
 HELP = "train or fine-tune a detector on labelled micrographs (folders with VIA CSV, projects)"
 
@@ -242,15 +242,15 @@ def shipped_start(preset_name: str, backbone: str):
 
 
 def parse_classes(text):
-    """The ``--classes`` text as a ClassScheme (None when not given); ModelError if unusable."""
-    from temnet_app.core.classes import ClassScheme
+    """The ``--classes`` text as a ClassScheme (None when not given); ModelError if unusable.
+    (The text itself stays in ``args`` so the card's command repeats it as given.)"""
     from temnet_app.core.errors import ModelError
 
     if text is None:
         return None
     try:
-        return ClassScheme.parse(text)
-    except ValueError as error:
+        return classes_arg(text)
+    except argparse.ArgumentTypeError as error:
         raise ModelError(f"--classes: {error}") from None
 
 
