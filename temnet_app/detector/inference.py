@@ -235,8 +235,13 @@ class Detector:
     def window_plan(self, width: int, height: int, magnification: Optional[float] = None, *,
                     pixel_size_nm: Optional[float] = None):
         """``(window side px, overlap px, windows)`` for tiled mode at the given scale."""
-        side, overlap = self._window_side(_scale(magnification, pixel_size_nm))
+        side, overlap = self.window_geometry(magnification, pixel_size_nm=pixel_size_nm)
         return side, overlap, tiling.plan_windows(width, height, side, overlap)
+
+    def window_geometry(self, magnification: Optional[float] = None, *,
+                        pixel_size_nm: Optional[float] = None) -> tuple[int, int]:
+        """``(window side px, overlap px)`` of tiled mode at the given scale."""
+        return self._window_side(_scale(magnification, pixel_size_nm))
 
     def _window_side(self, pixel_size_nm: float) -> tuple[int, int]:
         cfg = self.config

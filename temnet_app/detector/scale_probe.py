@@ -37,7 +37,7 @@ def probe_scales(detector, image: np.ndarray, pixel_size_nm: float,
         check_cancel(cancel)
         size = pixel_size_nm / factor
         try:
-            side, overlap, _ = detector.window_plan(1, 1, pixel_size_nm=size)
+            side, overlap = detector.window_geometry(pixel_size_nm=size)
             crop = _centre_crop(image, side, overlap, per_axis)
             if min(crop.shape) < 2 or side < 8:
                 continue

@@ -54,6 +54,8 @@ def test_tiled_boxes_are_mapped_to_micrograph_pixels(detector, monkeypatch):
     monkeypatch.setattr(detector, "_predict", fake)
     side, overlap, windows = detector.window_plan(1500, 1200, 30000.0)
     assert (side, overlap) == (256, 96) and len(windows) == 9 * 7
+    assert detector.window_geometry(30000.0) == (256, 96)
+    assert detector.window_geometry(pixel_size_nm=2 * 0.561) == (128, 48)   # 15,000x
     found = detector.detect(_image(), 30000.0, mode="tiled")
     assert fake.calls == 8                                  # 63 windows in batches of 8
     expected = sorted((w.x0 + 20.0, w.y0 + 40.0, w.x0 + 100.0, w.y0 + 120.0) for w in windows)
