@@ -143,6 +143,9 @@ class Monitor:
         return training + building + plan.remaining(self.epochs_left()) * each
 
     def callback(self, label: str, steps: int, learning_rate: float):
+        """A Keras callback reporting each step: loss, the learning rate the step used (the
+        optimizer's, so a warm-up shows its ramp; ``learning_rate`` when there is none) and
+        the ETA."""
         import keras
 
         monitor = self
@@ -157,7 +160,7 @@ class Monitor:
                 eta = monitor.eta()
                 text = (f"{label} step {batch + 1}/{steps} loss "
                         f"{float(loss):.3f}" if loss is not None else f"{label} step {batch + 1}")
-                text += f" lr {learning_rate:.2g}"
+                text += f" lr {_rate_in_use(self.model, learning_rate):.2g}"
                 if math.isfinite(eta):
                     text += f" ETA {format_duration(eta)}"
                 monitor.progress(min(1.0, monitor.done / monitor.total), text)
@@ -166,3 +169,11 @@ class Monitor:
                     self.model.stop_training = True
 
         return _Callback()
+
+
+def _rate_in_use(model, fallback: float) -> float:
+    optimizer = getattr(model, "optimizer", None) if model is not None else None
+    try:
+        return float(optimizer.learning_rate)
+    except (AttributeError, TypeError, ValueError):
+        return float(fallback)
