@@ -59,9 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale-augment", action="store_true",
                         help="also zoom half of the crops by 0.75-1.33x (virion sizes and "
                              "magnification calibrations vary)")
-    parser.add_argument("--balance-classes", action="store_true",
+    parser.add_argument("--balance-classes", action=argparse.BooleanOptionalAction,
+                        default=True,
                         help="weight the classification loss by 1/sqrt(class frequency), so "
-                             "rare classes count more")
+                             "rare classes count more (default: on)")
     parser.add_argument("--rois-per-crop", type=whole_number(8, 1024), default=0, metavar="N",
                         help="RoIs sampled per crop to train the head (default: the "
                              "model's, 50 for the shipped one); more gives more background "
@@ -128,8 +129,8 @@ def command_line(args: argparse.Namespace) -> str:
         parts.append("--appearance-augment")
     if args.scale_augment:
         parts.append("--scale-augment")
-    if args.balance_classes:
-        parts.append("--balance-classes")
+    if not args.balance_classes:
+        parts.append("--no-balance-classes")
     if args.rois_per_crop:
         parts += ["--rois-per-crop", str(args.rois_per_crop)]
     if args.time_limit:

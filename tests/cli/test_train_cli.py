@@ -215,9 +215,9 @@ def test_time_limit_ends_the_run_after_a_validated_epoch(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_recipe_options_reach_the_run_and_the_card(tmp_path, capsys):
-    """--scale-augment, --balance-classes and --rois-per-crop: recorded in the card's
-    settings, config and command; the loss weights are the class-balanced ones of the labels
-    the training crops hold."""
+    """--scale-augment, class balancing (on by default) and --rois-per-crop: recorded in the
+    card's settings, config and command; the loss weights are the class-balanced ones of the
+    labels the training crops hold; --no-balance-classes turns them off."""
     pytest.importorskip("tensorflow")
     from temnet_app.detector.training.class_balance import balanced_weights
 
@@ -225,26 +225,29 @@ def test_recipe_options_reach_the_run_and_the_card(tmp_path, capsys):
     out = tmp_path / "m"
     assert main(["train", "--data", str(tmp_path / "data"), "--out", str(out), "--init",
                  str(tmp_path / "tiny"), "--epochs", "1", "--steps-per-epoch", "2",
-                 "--validation-fraction", "0.5", "--scale-augment", "--balance-classes",
-                 "--rois-per-crop", "12"]) == 0
+                 "--validation-fraction", "0.5", "--scale-augment", "--rois-per-crop", "12"]) == 0
     capsys.readouterr()
     card = json.loads((out / "model_card.json").read_text())
     settings = card["training_run"]["settings"]
     assert settings["scale_augment"] is True and settings["balance_classes"] is True
     assert card["config"]["train_rois"] == 12
-    for flag in ("--scale-augment", "--balance-classes", "--rois-per-crop 12"):
+    for flag in ("--scale-augment", "--rois-per-crop 12"):
         assert flag in card["command"]
+    assert "balance-classes" not in card["command"]
     held = card["training_data"]["train"]["labels_in_crops_per_class"]
     names = card["config"]["class_names"]
     expect = balanced_weights([held[n] for n in names])[1:]
     weights = card["training_run"]["class_loss_weights"]
     assert [weights[n] for n in names] == pytest.approx(expect, abs=1e-4)
-    assert "class_loss_weights" not in _plain_card(tmp_path)
+    unbalanced = _unbalanced_card(tmp_path)
+    assert "class_loss_weights" not in unbalanced["training_run"]
+    assert unbalanced["training_run"]["settings"]["balance_classes"] is False
+    assert "--no-balance-classes" in unbalanced["command"]
 
 
-def _plain_card(tmp_path) -> dict:
+def _unbalanced_card(tmp_path) -> dict:
     out = tmp_path / "plain"
     assert main(["train", "--data", str(tmp_path / "data"), "--out", str(out), "--init",
                  str(tmp_path / "tiny"), "--epochs", "1", "--steps-per-epoch", "1",
-                 "--validation-fraction", "0.5"]) == 0
-    return json.loads((out / "model_card.json").read_text())["training_run"]
+                 "--validation-fraction", "0.5", "--no-balance-classes"]) == 0
+    return json.loads((out / "model_card.json").read_text())

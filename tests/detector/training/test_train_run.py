@@ -2,6 +2,7 @@
 cancel keeps the checkpoint, resume continues it, and the result is a model Detector.load reads."""
 
 import hashlib
+import json
 import math
 
 import numpy as np
@@ -88,6 +89,12 @@ def run(tmp_path_factory):
     val_ds = make_dataset(micrographs, cfg, False, 2, seed=0, augmentation=NO_AUGMENTATION)
     seen["initial_loss"] = float(fresh.evaluate(val_ds, verbose=0, return_dict=True)["total"])
 
+    # A checkpoint written before class balancing existed (no "balance_classes" in its
+    # settings) trained unbalanced, so it must resume unbalanced although that is now on.
+    state_file = out / "checkpoint" / "state.json"
+    stored = json.loads(state_file.read_text())
+    assert stored["settings"].pop("balance_classes") is True
+    state_file.write_text(json.dumps(stored))
     result = train(micrographs, cfg, out, TrainSettings(epochs=3), resume=True,
                    command="pytest tiny run")
     return {"root": root, "out": out, "cfg": cfg, "cancelled_state": cancelled_state,
@@ -128,6 +135,8 @@ def test_resume_restores_the_saved_weights_exactly(run):
 def test_resume_continues_epoch_counter_and_optimizer(run):
     result = run["result"]
     state = result.state
+    assert run["cancelled_state"].settings["balance_classes"] is True  # the default
+    assert state.settings["balance_classes"] is False  # as the pre-option checkpoint ran
     assert state.finished and state.epoch == 3
     assert [h["epoch"] for h in state.history] == [1, 2, 3]
     with np.load(run["out"] / "checkpoint" / "optimizer.npz", allow_pickle=False) as data:
