@@ -55,8 +55,8 @@ class TrainSettings:
     # scale jitter of the crops (augment.SCALE: half of them zoomed by 0.75-1.33x)
     scale_augment: bool = False
     # weight the head's classification loss by 1/sqrt(class frequency) (class_balance.py);
-    # on by default: +0.8 and +3.8 mAP@0.5 over two seeds of the subtle-classes real-style
-    # benchmark (benchmarks/real_style_training.py --subtle)
+    # on by default: +1.5 mAP@0.5 on average over three seeds of the subtle-classes
+    # real-style benchmark (benchmarks/real_style_training.py --subtle; README)
     balance_classes: bool = True
     # stop after the epoch past which another epoch would exceed this many minutes in all
     # (that epoch is validated, so the kept model is chosen as usual); 0: no limit
