@@ -233,9 +233,14 @@ def shipped_start(preset_name: str, backbone: str):
     folder = default_model_dir()
     try:
         config = json.loads((folder / "model_card.json").read_text(encoding="utf-8"))["config"]
-    except (OSError, ValueError, KeyError, TypeError):
+        kind = (config.get("preset"), config.get("backbone"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        print(f"the shipped model is missing or unreadable ({folder}): training from random "
+              f"weights (--init MODEL starts from another model)", file=sys.stderr)
         return None
-    if config.get("preset") != preset_name or config.get("backbone") != backbone.strip().lower():
+    if kind != (preset_name, backbone.strip().lower()):
+        print(f"the shipped model is a {kind[0]} {kind[1]} detector, not {preset_name} "
+              f"{backbone.strip().lower()}: training from random weights", file=sys.stderr)
         return None
     print(f"starting from the shipped model {folder.name} (fine-tuning; --from-scratch starts "
           f"from random weights)", file=sys.stderr)

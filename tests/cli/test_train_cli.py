@@ -166,6 +166,36 @@ def test_learning_rate_defaults_0_01_fresh_0_001_short_fine_tuning_0_01_long(tmp
         command.run(args)
 
 
+def test_without_the_shipped_model_the_default_start_says_it_trains_from_scratch(
+        tmp_path, monkeypatch, capsys):
+    """The default start is the shipped model; when it is missing, unreadable or of another
+    kind, training starts from random weights and stderr says so (it used to be silent)."""
+    import temnet_app.jobs as jobs
+    from temnet_app.commands.train import shipped_start
+
+    shipped = jobs.default_model_dir()
+    if (shipped / "model_card.json").is_file():
+        assert shipped_start("compact", "temnet-gn") == shipped
+        assert "starting from the shipped model" in capsys.readouterr().err
+    folder = tmp_path / "temnet-gn-synthetic"
+    monkeypatch.setattr(jobs, "default_model_dir", lambda: folder)
+    assert shipped_start("compact", "temnet-gn") is None
+    err = capsys.readouterr().err
+    assert "missing or unreadable" in err and "random weights" in err and str(folder) in err
+    folder.mkdir()
+    (folder / "model_card.json").write_text("{not json")
+    assert shipped_start("compact", "temnet-gn") is None
+    assert "missing or unreadable" in capsys.readouterr().err
+    (folder / "model_card.json").write_text(json.dumps(
+        {"config": {"preset": "paper", "backbone": "temnet-gn"}}))
+    assert shipped_start("compact", "TEMNet-GN") is None
+    err = capsys.readouterr().err
+    assert "a paper temnet-gn detector, not compact temnet-gn" in err
+    (folder / "model_card.json").write_text(json.dumps(
+        {"config": {"preset": "compact", "backbone": "temnet-gn"}}))
+    assert shipped_start("compact", "TEMNet-GN") == folder
+
+
 def test_labels_off_their_scale_are_warned_about_on_stderr(tmp_path, capsys):
     import numpy as np
     import tifffile
