@@ -231,6 +231,7 @@ def shipped_start(preset_name: str, backbone: str):
     from temnet_app.jobs import default_model_dir
 
     folder = default_model_dir()
+    wanted = (preset_name, backbone.strip().lower())
     try:
         config = json.loads((folder / "model_card.json").read_text(encoding="utf-8"))["config"]
         kind = (config.get("preset"), config.get("backbone"))
@@ -238,9 +239,9 @@ def shipped_start(preset_name: str, backbone: str):
         print(f"the shipped model is missing or unreadable ({folder}): training from random "
               f"weights (--init MODEL starts from another model)", file=sys.stderr)
         return None
-    if kind != (preset_name, backbone.strip().lower()):
-        print(f"the shipped model is a {kind[0]} {kind[1]} detector, not {preset_name} "
-              f"{backbone.strip().lower()}: training from random weights", file=sys.stderr)
+    if kind != wanted:
+        print(f"the shipped model is a {kind[0]} {kind[1]} detector, not {wanted[0]} "
+              f"{wanted[1]}: training from random weights", file=sys.stderr)
         return None
     print(f"starting from the shipped model {folder.name} (fine-tuning; --from-scratch starts "
           f"from random weights)", file=sys.stderr)

@@ -171,7 +171,6 @@ def train(micrographs: Sequence[LabelledMicrograph], config: DetectorConfig, out
         state = load_state(ckpt)
         config = DetectorConfig.from_dict(state.config)
         stored = {k: v for k, v in state.settings.items() if k != "epochs"}
-        stored.setdefault("balance_classes", False)  # checkpoints from before it existed
         settings = TrainSettings(**stored, epochs=settings.epochs)
         if state.epoch >= settings.epochs and state.finished:
             raise ModelError(f"the run in {out} already finished {state.epoch} epochs; pass "

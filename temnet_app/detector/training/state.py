@@ -77,6 +77,10 @@ class TrainState:
                              f"training state")
         if data.get("best_val_loss") is None:
             data["best_val_loss"] = math.inf
+        if isinstance(data.get("settings"), dict):
+            # a checkpoint from before class balancing existed trained without it (now on
+            # by default), so it goes on without it
+            data["settings"].setdefault("balance_classes", False)
         try:
             return cls(**data)
         except TypeError as error:
