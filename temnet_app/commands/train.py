@@ -322,6 +322,7 @@ def run(args: argparse.Namespace) -> int:
         config = DetectorConfig.from_dict(resumed.config)
         # the run goes on with its own settings: the card's command says so
         args.learning_rate = float(resumed.settings.get("learning_rate", args.learning_rate))
+        args.balance_classes = bool(resumed.settings.get("balance_classes", True))
         if given is not None and not given.same_classes(config.class_scheme):
             raise ModelError(f"the run in {args.out} learns {config.class_scheme.describe()}, "
                              f"not {given.describe()}")

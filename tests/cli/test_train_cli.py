@@ -161,6 +161,13 @@ def test_learning_rate_defaults_0_01_fresh_0_001_short_fine_tuning_0_01_long(tmp
     with pytest.raises(ModelError, match="stop here"):
         command.run(args)
     assert "--learning-rate 0.001" in seen[-1][1] and "--init" not in seen[-1][1]
+    assert "balance-classes" not in seen[-1][1]
+    save_state(tmp_path / "r" / "checkpoint", TrainState(
+        epoch=1, config=DetectorConfig().to_dict(),
+        settings=TrainSettings(balance_classes=False).to_dict()))
+    with pytest.raises(ModelError, match="stop here"):
+        command.run(parser.parse_args(["--data", "d", "--out", str(tmp_path / "r"), "--resume"]))
+    assert "--no-balance-classes" in seen[-1][1]  # the run goes on unbalanced, as it began
     args = parser.parse_args(["--data", "d", "--out", "m", "--init", "x", "--from-scratch"])
     with pytest.raises(ModelError, match="exclude each other"):
         command.run(args)
