@@ -99,7 +99,8 @@ def plan_layout(rng: np.random.Generator, *, width: int, height: int, magnificat
                 nm_per_px: float, n_virions: int, class_names: Sequence[str],
                 class_probs: Sequence[float], class_ids: Sequence[int], distractors: float,
                 contrast: float, edge_virions: bool, flocs: float = 0.0,
-                ambiguity: float = 0.0) -> Layout:
+                ambiguity: float = 0.0,
+                cap_size: tuple[float, float] = (0.55, 0.95)) -> Layout:
     """Place ``n_virions`` virions (fewer when the field is full) and the distractors in the
     image area ``width`` x ``height`` (px, above any info band)."""
     layout = Layout()
@@ -131,7 +132,7 @@ def plan_layout(rng: np.random.Generator, *, width: int, height: int, magnificat
     n = max(len(layout.virions), 4)
     if distractors > 0:
         _place_caps(rng, layout, discs, n, width, height, magnification, nm_per_px, distractors,
-                    contrast)
+                    contrast, cap_size)
         for _ in range(_poisson(rng, n * rng.uniform(0.06, 0.18) * distractors)):
             d = math.exp(rng.uniform(math.log(45.0), math.log(300.0))) / nm_per_px
             spot = _find_spot(rng, discs, d / 2, width, height,
@@ -186,12 +187,12 @@ def _place_flocs(rng, layout: Layout, discs: _Discs, width: int, height: int,
 
 def _place_caps(rng, layout: Layout, discs: _Discs, n: int, width: int, height: int,
                 magnification: float, nm_per_px: float, distractors: float,
-                contrast: float) -> None:
-    """Out-of-section particles: smaller grey discs, unlabelled."""
+                contrast: float, cap_size: tuple[float, float]) -> None:
+    """Out-of-section particles: grey discs (``cap_size`` of a virion's size), unlabelled."""
     names = ("mature", "eccentric", "immature")
     for _ in range(_poisson(rng, n * rng.uniform(0.6, 1.2) * distractors)):
         w, h = sample_virion_size(rng, names[int(rng.integers(3))], magnification)
-        f = rng.uniform(0.55, 0.95)
+        f = rng.uniform(*cap_size)
         w, h = w * f, h * f
         r = 0.5 * math.sqrt(w * h)
         spot = _find_spot(rng, discs, r, width, height,

@@ -92,8 +92,9 @@ class SimulationParams:
     Realism knobs: ``distractors`` scales the unlabelled objects (out-of-section discs, vesicles,
     membrane fragments, specks; 0 = none); ``debris`` the fuzzy cell-debris clouds; ``flocs``
     granular "cauliflower" flocs in drifts between the virions (0 = none, the default; 1 = ~25
-    per um^2 where there is room); ``class_ambiguity`` (0-1, default 0) moves eccentric and
-    mature interiors towards an ambiguous middle (detached, paler RNP blobs and less empty
+    per um^2 where there is room); ``cap_size`` the out-of-section discs' size as a fraction of a
+    virion's (a range, default 0.55-0.95); ``class_ambiguity`` (0-1, default 0) moves eccentric
+    and mature interiors towards an ambiguous middle (detached, paler RNP blobs and less empty
     cores; off-centre, half-empty mature cores), for benchmarks of subtle classes; ``contrast``
     all specimen densities; ``illumination`` the beam's unevenness; ``blur_nm`` the defocus blur
     (Gaussian sigma, nm); ``dose`` the open-beam electrons per camera pixel (shot noise);
@@ -120,6 +121,7 @@ class SimulationParams:
     distractors: float = 1.0
     debris: float = 1.0
     flocs: float = 0.0
+    cap_size: tuple[float, float] = (0.55, 0.95)
     class_ambiguity: float = 0.0
     contrast: float = 1.0
     illumination: float = 1.0
@@ -216,7 +218,7 @@ def simulate(params: SimulationParams) -> SimulatedMicrograph:
         class_names=names, class_probs=[mix[n] for n in names],
         class_ids=[DEFAULT_SCHEME.id(n) for n in names], distractors=params.distractors,
         contrast=params.contrast, edge_virions=params.edge_virions, flocs=params.flocs,
-        ambiguity=params.class_ambiguity)
+        ambiguity=params.class_ambiguity, cap_size=_as_range(params.cap_size))
     for spec in (*layout.caps, *layout.vesicles, *layout.virions):
         draw_particle(canvas, spec)
     for frag in layout.fragments:
@@ -391,6 +393,13 @@ def _validate(p: SimulationParams) -> None:
         value = getattr(p, name)
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
             fail(f"{name} must be a number >= 0, not {value!r}")
+    try:
+        lo, hi = _as_range(p.cap_size)
+    except (TypeError, ValueError, IndexError):
+        lo = hi = math.nan
+    if not (0.2 <= lo <= hi <= 1.5):
+        fail(f"cap_size must be a range of fractions of a virion in 0.2..1.5, "
+             f"not {p.cap_size!r}")
     if not (isinstance(p.class_ambiguity, (int, float)) and 0.0 <= p.class_ambiguity <= 1.0):
         fail(f"class_ambiguity must be a number in [0, 1], not {p.class_ambiguity!r}")
     if p.contrast <= 0 or p.contrast > 5:
