@@ -1,6 +1,7 @@
 """The second shipped model, temnet-gn-pellet (fine-tuned on simulated micrographs with granular
-debris flocs and a real-style appearance): found by name, and on the real reference micrograph
-it finds the clear virions the default model misses (our eye labels, benchmarks/data)."""
+debris flocs, virion-sized out-of-section discs and a real-style appearance): found by name, and
+on the real reference micrograph it finds the clear virions the default model misses, with
+fewer spurious boxes than its version 1 had (our eye labels, benchmarks/data)."""
 
 import csv
 import json
@@ -40,7 +41,7 @@ def _recall_precision(model, image):
 def test_found_by_name(tmp_path):
     folder = resolve_model_dir("temnet-gn-pellet")
     assert (folder / "weights.weights.h5").is_file()
-    assert load_detector("temnet-gn-pellet").model_id == "temnet-gn-pellet@1"
+    assert load_detector("temnet-gn-pellet").model_id == "temnet-gn-pellet@2"
 
 
 def test_on_the_real_reference_it_finds_what_the_default_misses(shared_dir):
@@ -48,6 +49,6 @@ def test_on_the_real_reference_it_finds_what_the_default_misses(shared_dir):
                             "real_micrograph_1797001_preview.png").pixels
     default_recall, default_precision = _recall_precision(None, image)
     recall, precision = _recall_precision("temnet-gn-pellet", image)
-    # measured: default 42/45 at 80%, pellet 45/45 at 74%
+    # measured: default 42/45 at 80%; pellet version 2 45/45 at 79% (version 1: 45/45 at 74%)
     assert recall >= 0.95 > default_recall >= 0.9
-    assert precision >= 0.7 and default_precision >= 0.75
+    assert precision >= 0.76 and default_precision >= 0.75
