@@ -25,6 +25,7 @@ from temnet_app.simulator.debris import (Fragment, Speck, sample_cap, sample_flo
 from temnet_app.simulator.render import ParticleSpec, sample_virion
 from temnet_app.simulator.sizes import measured_sizes
 
+CAP_SIZE = (0.55, 0.95)     # out-of-section discs, as a fraction of a virion's size (default)
 VIRION_OVERLAP = 0.08
 MIN_VISIBLE = 0.6
 CLUSTER_PROBABILITY = 0.55
@@ -100,7 +101,7 @@ def plan_layout(rng: np.random.Generator, *, width: int, height: int, magnificat
                 class_probs: Sequence[float], class_ids: Sequence[int], distractors: float,
                 contrast: float, edge_virions: bool, flocs: float = 0.0,
                 ambiguity: float = 0.0,
-                cap_size: tuple[float, float] = (0.55, 0.95)) -> Layout:
+                cap_size: tuple[float, float] = CAP_SIZE) -> Layout:
     """Place ``n_virions`` virions (fewer when the field is full) and the distractors in the
     image area ``width`` x ``height`` (px, above any info band)."""
     layout = Layout()

@@ -36,7 +36,7 @@ from temnet_app.core.units import (DEFAULT_MAGNIFICATION, check_magnification,
 from temnet_app.simulator.band import band_height, draw_info_band
 from temnet_app.simulator.debris import draw_fragment, draw_speck
 from temnet_app.simulator.geometry import Canvas
-from temnet_app.simulator.layout import plan_layout
+from temnet_app.simulator.layout import CAP_SIZE, plan_layout
 from temnet_app.simulator.noise import (expose, illumination, specimen_background, to_grey,
                                         upsample_grey)
 from temnet_app.simulator.render import draw_particle
@@ -93,9 +93,10 @@ class SimulationParams:
     membrane fragments, specks; 0 = none); ``debris`` the fuzzy cell-debris clouds; ``flocs``
     granular "cauliflower" flocs in drifts between the virions (0 = none, the default; 1 = ~25
     per um^2 where there is room); ``cap_size`` the out-of-section discs' size as a fraction of a
-    virion's (a range, default 0.55-0.95); ``class_ambiguity`` (0-1, default 0) moves eccentric
-    and mature interiors towards an ambiguous middle (detached, paler RNP blobs and less empty
-    cores; off-centre, half-empty mature cores), for benchmarks of subtle classes; ``contrast``
+    virion's (a value or a range, default 0.55-0.95); ``class_ambiguity`` (0-1, default 0)
+    moves eccentric and mature interiors towards an ambiguous middle (detached, paler RNP
+    blobs and less empty cores; off-centre, half-empty mature cores), for benchmarks of subtle
+    classes; ``contrast``
     all specimen densities; ``illumination`` the beam's unevenness; ``blur_nm`` the defocus blur
     (Gaussian sigma, nm); ``dose`` the open-beam electrons per camera pixel (shot noise);
     ``read_noise`` grey levels; ``binning`` image pixels per camera pixel (1 or 2);
@@ -121,7 +122,7 @@ class SimulationParams:
     distractors: float = 1.0
     debris: float = 1.0
     flocs: float = 0.0
-    cap_size: tuple[float, float] = (0.55, 0.95)
+    cap_size: Range = CAP_SIZE
     class_ambiguity: float = 0.0
     contrast: float = 1.0
     illumination: float = 1.0
