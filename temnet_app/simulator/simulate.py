@@ -19,7 +19,6 @@ Modules: this one (parameters, presets, :func:`simulate`, :func:`simulate_set`),
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -30,9 +29,7 @@ import numpy as np
 from temnet_app.core.boxes import DEFAULT_SCHEME, Box, count_by_class
 from temnet_app.core.errors import TemnetError
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress
-from temnet_app.core.scale import check_pixel_size
-from temnet_app.core.units import (DEFAULT_MAGNIFICATION, check_magnification,
-                                   magnification_from_pixel_size, nm_per_pixel)
+from temnet_app.core.units import DEFAULT_MAGNIFICATION, magnification_from_pixel_size, nm_per_pixel
 from temnet_app.simulator.band import band_height, draw_info_band
 from temnet_app.simulator.debris import draw_fragment, draw_speck
 from temnet_app.simulator.geometry import Canvas
@@ -40,6 +37,8 @@ from temnet_app.simulator.layout import CAP_SIZE, plan_layout
 from temnet_app.simulator.noise import (expose, illumination, specimen_background, to_grey,
                                         upsample_grey)
 from temnet_app.simulator.render import draw_particle
+from temnet_app.simulator.settings_check import (as_range, check_magnification_or_fail,
+                                                 validate_params)
 
 Range = Union[float, tuple[float, float]]
 
@@ -136,7 +135,7 @@ class SimulationParams:
     pixel_size_nm: Optional[float] = None
 
     def __post_init__(self) -> None:
-        _validate(self)
+        validate_params(self)
 
     @property
     def nm_per_px(self) -> float:
@@ -219,7 +218,7 @@ def simulate(params: SimulationParams) -> SimulatedMicrograph:
         class_names=names, class_probs=[mix[n] for n in names],
         class_ids=[DEFAULT_SCHEME.id(n) for n in names], distractors=params.distractors,
         contrast=params.contrast, edge_virions=params.edge_virions, flocs=params.flocs,
-        ambiguity=params.class_ambiguity, cap_size=_as_range(params.cap_size))
+        ambiguity=params.class_ambiguity, cap_size=as_range(params.cap_size))
     for spec in (*layout.caps, *layout.vesicles, *layout.virions):
         draw_particle(canvas, spec)
     for frag in layout.fragments:
@@ -323,25 +322,12 @@ def simulate_set(out_dir: Union[str, Path], n: int, preset: str = "dataset",
     return paths
 
 
-def check_magnification_or_fail(magnification: float) -> float:
-    try:
-        return check_magnification(magnification)
-    except (TypeError, ValueError) as exc:
-        raise TemnetError(str(exc)) from None
-
-
 def _virion_count(rng: np.random.Generator, params: SimulationParams, area_um2: float) -> int:
     if params.count is not None:
-        lo, hi = _as_range(params.count)
+        lo, hi = as_range(params.count)
         return int(rng.integers(int(lo), int(hi) + 1))
-    lo, hi = _as_range(params.density)
+    lo, hi = as_range(params.density)
     return int(round(rng.uniform(lo, hi) * area_um2)) if hi > lo else int(round(lo * area_um2))
-
-
-def _as_range(value) -> tuple[float, float]:
-    if isinstance(value, (tuple, list)):
-        return float(value[0]), float(value[1])
-    return float(value), float(value)
 
 
 def _normalised_mix(mix: Mapping[str, float]) -> dict[str, float]:
@@ -354,56 +340,3 @@ def _stamp(rng: np.random.Generator) -> str:
     return (f"{int(rng.integers(8, 18)):02d}:{int(rng.integers(0, 60)):02d} "
             f"{int(rng.integers(1, 13)):02d}/{int(rng.integers(1, 29)):02d}/"
             f"{int(rng.integers(18, 24)):02d}")
-
-
-def _validate(p: SimulationParams) -> None:
-    def fail(message: str) -> None:
-        raise TemnetError(f"invalid simulation setting: {message}")
-
-    for name in ("width", "height"):
-        value = getattr(p, name)
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-                or not 64 <= value <= 20000:
-            fail(f"{name} must be a whole number of pixels in 64..20000, not {value!r}")
-    check_magnification_or_fail(p.magnification)
-    if p.pixel_size_nm is not None:
-        try:
-            check_pixel_size(p.pixel_size_nm)
-        except ValueError as error:
-            fail(str(error))
-    lo, hi = _as_range(p.density)
-    if not (math.isfinite(lo) and math.isfinite(hi) and 0 <= lo <= hi <= 100):
-        fail(f"density must be 0..100 virions per um^2 (or a low <= high range), "
-             f"not {p.density!r}")
-    if p.count is not None:
-        lo, hi = _as_range(p.count)
-        if not (lo == int(lo) and hi == int(hi) and 0 <= lo <= hi <= 5000):
-            fail(f"count must be a whole number 0..5000 (or a low <= high range), "
-                 f"not {p.count!r}")
-    try:
-        mix = {DEFAULT_SCHEME.id(k): float(v) for k, v in dict(p.class_mix).items()}
-    except (ValueError, TypeError, AttributeError):
-        fail(f"class_mix must map class names ({', '.join(DEFAULT_SCHEME.names)}) to "
-             f"fractions, not {p.class_mix!r}")
-    if any(not (math.isfinite(v) and v >= 0) for v in mix.values()) or sum(mix.values()) <= 0:
-        fail(f"class_mix fractions must be >= 0 with a positive sum, not {dict(p.class_mix)!r}")
-    if isinstance(p.seed, bool) or not isinstance(p.seed, (int, np.integer)) or p.seed < 0:
-        fail(f"seed must be a non-negative integer, not {p.seed!r}")
-    for name in ("distractors", "debris", "flocs", "contrast", "illumination", "blur_nm",
-                 "dose", "read_noise"):
-        value = getattr(p, name)
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-            fail(f"{name} must be a number >= 0, not {value!r}")
-    try:
-        lo, hi = _as_range(p.cap_size)
-    except (TypeError, ValueError, IndexError):
-        lo = hi = math.nan
-    if not (0.2 <= lo <= hi <= 1.5):
-        fail(f"cap_size must be a range of fractions of a virion in 0.2..1.5, "
-             f"not {p.cap_size!r}")
-    if not (isinstance(p.class_ambiguity, (int, float)) and 0.0 <= p.class_ambiguity <= 1.0):
-        fail(f"class_ambiguity must be a number in [0, 1], not {p.class_ambiguity!r}")
-    if p.contrast <= 0 or p.contrast > 5:
-        fail(f"contrast must be in (0, 5], not {p.contrast!r}")
-    if p.binning not in (1, 2):
-        fail(f"binning must be 1 or 2, not {p.binning!r}")
