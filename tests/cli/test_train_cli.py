@@ -4,6 +4,7 @@ recording the command; --resume extends it."""
 
 import json
 
+import numpy as np
 import pytest
 
 from temnet_app.cli import main
@@ -288,3 +289,32 @@ def _unbalanced_card(tmp_path) -> dict:
                  str(tmp_path / "tiny"), "--epochs", "1", "--steps-per-epoch", "1",
                  "--validation-fraction", "0.5", "--no-balance-classes"]) == 0
     return json.loads((out / "model_card.json").read_text())
+
+
+@pytest.mark.slow
+def test_net_input_trains_at_another_network_scale_with_anchors_scaled(tmp_path, capsys):
+    """--net-input 128 from the 64-px tiny model: the card's config has net_input 128 and the
+    anchors doubled, the command records it, the model detects at that scale; resuming at
+    another --net-input, or one not a multiple of 32, is a one-line error."""
+    pytest.importorskip("tensorflow")
+    from temnet_app.detector import Detector
+
+    _data_and_tiny_model(tmp_path, "WT", seed=14)
+    out = tmp_path / "m"
+    base = ["train", "--data", str(tmp_path / "data"), "--out", str(out), "--init",
+            str(tmp_path / "tiny"), "--epochs", "1", "--steps-per-epoch", "1",
+            "--validation-fraction", "0.5"]
+    assert main(base + ["--net-input", "128"]) == 0
+    capsys.readouterr()
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["config"]["net_input"] == 128
+    assert card["config"]["anchor_scales"] == [48.0, 96.0]
+    assert "--net-input 128" in card["command"]
+    detector = Detector.load(out)
+    assert detector.config.net_input == 128
+    image = (np.random.default_rng(0).random((600, 600)) * 255).astype(np.uint8)
+    assert isinstance(detector.detect(image, 30000.0), list)
+    assert main(base + ["--epochs", "2", "--resume", "--net-input", "256"]) == 2
+    assert "--net-input 128, not 256" in _error_line(capsys)
+    assert main(base[:4] + [str(tmp_path / "other"), *base[5:], "--net-input", "100"]) == 2
+    assert "multiple of 32" in _error_line(capsys)
