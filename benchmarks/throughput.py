@@ -3,6 +3,7 @@ commits), each in a fresh process on the same project: micrographs per second en
 (read + detect + commit; the model load is timed apart), and peak RSS.
 
     python benchmarks/throughput.py [--n 50] [--keep DIR] [--mode whole|tiled] [--workers 2]
+                                    [--model temnet-gn-fast]
 
 Also prints the commit cost per micrograph (what a cluster's client would have to do alone).
 Linux (peak RSS from wait4).
@@ -39,7 +40,7 @@ def _worker_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure_cluster(project_path: Path, workers: int, mode: str) -> dict:
+def measure_cluster(project_path: Path, workers: int, mode: str, model: str) -> dict:
     """Detection by a local Dask cluster; the model load (on the workers) is timed apart by
     running the settings task first."""
     from temnet_app.core.project import Project
@@ -49,7 +50,7 @@ def measure_cluster(project_path: Path, workers: int, mode: str) -> dict:
     started = time.perf_counter()
     client, cluster = open_client(workers=workers)
     try:
-        model_dir = str(resolve_model_dir(None).resolve())
+        model_dir = str(resolve_model_dir(model).resolve())
         client.run(worker_settings, model_dir, mode)          # every worker loads the model
         loaded = time.perf_counter()
         with Project.open(project_path) as project:
@@ -66,12 +67,12 @@ def measure_cluster(project_path: Path, workers: int, mode: str) -> dict:
             "worker_mb": worker_mb}
 
 
-def measure(project_path: Path, overlap: bool, mode: str) -> dict:
+def measure(project_path: Path, overlap: bool, mode: str, model: str) -> dict:
     from temnet_app.core.project import Project
     from temnet_app.jobs import load_detector, run_detection
 
     started = time.perf_counter()
-    detector = load_detector(None, mode)
+    detector = load_detector(model, mode)
     loaded = time.perf_counter()
     with Project.open(project_path) as project:
         micrographs = project.micrographs()
@@ -110,9 +111,12 @@ def run_child(args: list[str]) -> tuple[dict, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=50, help="simulated 4000x2620 micrographs")
-    parser.add_argument("--keep", type=Path, default=None, help="keep the project in DIR")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep the project in DIR (and reuse it when DIR already holds one)")
     parser.add_argument("--mode", choices=("whole", "tiled"), default=None,
                         help="detection mode (default: the model's)")
+    parser.add_argument("--model", default=None,
+                        help="model folder or shipped model name (default: the default model)")
     parser.add_argument("--workers", type=int, default=2,
                         help="Dask workers for the cluster line (0: leave it out)")
     parser.add_argument("--child", choices=("make", "serial", "overlapped", "cluster"),
@@ -123,17 +127,25 @@ def main() -> int:
         print(json.dumps({"project": str(make_project(args.project, args.n))}))
         return 0
     if args.child == "cluster":
-        print(json.dumps(measure_cluster(args.project, args.workers, args.mode)))
+        print(json.dumps(measure_cluster(args.project, args.workers, args.mode, args.model)))
         return 0
     if args.child:
-        print(json.dumps(measure(args.project, args.child == "overlapped", args.mode)))
+        print(json.dumps(measure(args.project, args.child == "overlapped", args.mode,
+                                 args.model)))
         return 0
     folder = args.keep or Path(tempfile.mkdtemp(prefix="temnet-throughput-"))
     folder.mkdir(parents=True, exist_ok=True)
-    made, _ = run_child(["--child", "make", "--project", str(folder), "--n", str(args.n)])
-    project = made["project"]
-    mode = ["--mode", args.mode] if args.mode else []
-    print(f"{args.n} simulated 4000x2620 micrographs, one process per line, same project")
+    project = folder / "throughput.temnet"
+    if project.is_file():          # a --keep folder from an earlier run: its micrographs again
+        print(f"reusing {project}")
+    else:
+        run_child(["--child", "make", "--project", str(folder), "--n", str(args.n)])
+    project = str(project)
+    options = ["--mode", args.mode] if args.mode else []
+    if args.model:
+        options += ["--model", args.model]
+    print(f"{args.n} simulated 4000x2620 micrographs, one process per line, same project, "
+          f"model {args.model or 'default'}")
     print(f"{'path':<12}{'micrographs/s':>15}{'batch s':>9}{'model load s':>14}"
           f"{'commit ms':>11}  peak RSS (largest process)")
     kinds = ["serial", "overlapped", "serial", "overlapped"]
@@ -141,7 +153,7 @@ def main() -> int:
         kinds.append("cluster")
     for kind in kinds:
         figures, rss = run_child(["--child", kind, "--project", project, "--workers",
-                                  str(args.workers), *mode])
+                                  str(args.workers), *options])
         name = f"{args.workers} workers" if kind == "cluster" else kind
         memory = f"  {rss:,.0f} MB"
         if kind == "cluster":
