@@ -15,7 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", type=Path, help="project file (*.temnet)")
     parser.add_argument("--model", type=Path, default=None,
                         help="model folder (model_card.json + weights), or temnet-gn-pellet "
-                             "(the second shipped model); default: the shipped "
+                             "or temnet-gn-fast (the other shipped models; fast: ~2.5x the "
+                             "micrographs per second); default: the shipped "
                              "models/temnet-gn-synthetic")
     parser.add_argument("--experiment", default=None,
                         help="only this experiment (by name); default: all experiments")

@@ -30,8 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reviewed-only", action="store_true",
                         help="with --project: only micrographs marked reviewed")
     parser.add_argument("--model", type=Path, default=None,
-                        help="model folder, or temnet-gn-pellet (the second shipped model); "
-                             "default: the shipped models/temnet-gn-synthetic")
+                        help="model folder, or temnet-gn-pellet or temnet-gn-fast (the other "
+                             "shipped models); default: the shipped models/temnet-gn-synthetic")
     parser.add_argument("--threshold", type=threshold_arg, default=0.5,
                         help="confidence threshold for precision / recall / F1 (default 0.5)")
     add_scale_arguments(parser, "every image (default: each file's calibration, else its "

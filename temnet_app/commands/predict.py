@@ -31,8 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "folders of them")
     parser.add_argument("--out", type=Path, required=True, help="folder for the CSV results")
     parser.add_argument("--model", type=Path, default=None,
-                        help="model folder, or temnet-gn-pellet (the second shipped model); "
-                             "default: the shipped models/temnet-gn-synthetic")
+                        help="model folder, or temnet-gn-pellet or temnet-gn-fast (the other "
+                             "shipped models); default: the shipped models/temnet-gn-synthetic")
     add_scale_arguments(parser, "every file (default: each file's calibration, else its "
                                 "magnification, else 30000x)")
     parser.add_argument("--threshold", type=threshold_arg, default=0.5,

@@ -16,8 +16,9 @@ from temnet_app.core.errors import ModelError
 from temnet_app.core.locations import model_folder
 
 DEFAULT_MODEL_NAME = "temnet-gn-synthetic"
-# the other model that ships with the app (see the README, "On real micrographs")
-SHIPPED_MODEL_NAMES = (DEFAULT_MODEL_NAME, "temnet-gn-pellet")
+# the other models that ship with the app (see the README, "On real micrographs" and
+# "Batches")
+SHIPPED_MODEL_NAMES = (DEFAULT_MODEL_NAME, "temnet-gn-pellet", "temnet-gn-fast")
 MODEL_HINT = ("train one with `temnet train` (see the README) or pass --model with a folder "
               "holding model_card.json and weights.weights.h5")
 
