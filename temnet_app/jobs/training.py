@@ -156,11 +156,14 @@ def can_resume(out_dir) -> bool:
 
 # ----------------------------------------------------------------- the project's models
 def project_models(project) -> list[Path]:
-    """The model folders the project knows: the shipped model first, then the ones trained or
-    added in it (those that still exist)."""
-    from temnet_app.jobs.models import default_model_dir
+    """The model folders the project knows: the default shipped model first, the other shipped
+    models, then the ones trained or added in it (those that still exist)."""
+    from temnet_app.core.locations import model_folder
+    from temnet_app.jobs.models import SHIPPED_MODEL_NAMES, default_model_dir
 
     folders = [default_model_dir()]
+    folders += [model_folder(name) for name in SHIPPED_MODEL_NAMES[1:]
+                if model_folder(name).is_dir()]
     for text in project.setting(MODELS_SETTING, []) or []:
         folder = Path(text)
         if folder.is_dir() and folder not in folders:

@@ -13,6 +13,7 @@ from gui_helpers import ids_of, run_job
 from PySide6.QtCore import QProcess, Qt
 
 from temnet_app.core.annotations import write_via_csv
+from temnet_app.core.locations import model_folder
 from temnet_app.core.project import Project
 from temnet_app.jobs import describe_model, read_training_state
 
@@ -98,12 +99,17 @@ def test_comparison_numbers_equal_temnet_evaluate(window, qtbot, demo_project, t
         window.session.project.set_reviewed(m.id)
     qtbot.waitUntil(lambda: len(window.session.reviewed) == 2, timeout=5000)
     dialog = window.model_control.show_models()
-    assert dialog.list.count() == 1 and "used for detection" in dialog.list.item(0).text()
+    listed = [dialog.list.item(i).text() for i in range(dialog.list.count())]
+    # the three shipped models, the default first and in use
+    assert [t.split()[0] for t in listed] == ["temnet-gn-synthetic@1", "temnet-gn-pellet@2",
+                                              "temnet-gn-fast@1"]
+    assert "used for detection" in listed[0] and "used for detection" not in listed[2]
     assert dialog.comparison_micrographs() == [m.id for m in micrographs]
     with qtbot.waitSignal(window.task_runner.stopped, timeout=300_000):
         assert dialog.compare()
-    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=5000)
-    shown = [dialog.table.item(0, c).text() for c in range(1, 5)]
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 3, timeout=5000)
+    rows = {dialog.table.item(r, 0).text(): r for r in range(3)}
+    shown = [dialog.table.item(rows["temnet-gn-synthetic@1"], c).text() for c in range(1, 5)]
     labels = tmp_path / "labels.csv"
     with Project.open(demo_project) as project:
         write_via_csv(labels, {m.name: project.manual_boxes(m.id) for m in micrographs})
@@ -115,4 +121,12 @@ def test_comparison_numbers_equal_temnet_evaluate(window, qtbot, demo_project, t
     assert result.returncode == 0, result.stderr[-2000:]
     overall = next(line for line in result.stdout.splitlines() if line.startswith("overall"))
     assert re.split(r"\s+", overall)[1:5] == shown
+    # double-clicking the fast model's row makes it the one detection uses
+    row = rows["temnet-gn-fast@1"]
+    cell = dialog.table.visualItemRect(dialog.table.item(row, 0)).center()
+    qtbot.mouseClick(dialog.table.viewport(), Qt.MouseButton.LeftButton, pos=cell)
+    qtbot.mouseDClick(dialog.table.viewport(), Qt.MouseButton.LeftButton, pos=cell)
+    assert window.settings.model_dir() == model_folder("temnet-gn-fast")
+    assert window.status.model_button.text() == "Model: temnet-gn-fast@1"
+    assert "used for detection" in dialog.list.item(2).text()
     dialog.close()

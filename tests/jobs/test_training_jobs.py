@@ -14,6 +14,7 @@ import tifffile
 from temnet_app.cli import build_parser
 from temnet_app.core.boxes import Box
 from temnet_app.core.errors import ModelError
+from temnet_app.core.locations import model_folder
 from temnet_app.core.project import Project
 from temnet_app.jobs import (TrainingPlan, can_resume, default_epochs, default_model_dir,
                              estimate_seconds, project_models, read_training_state,
@@ -103,11 +104,13 @@ def fake_model(tmp_path, name, train_keys):
 
 
 def test_models_of_the_project_and_untouched_micrographs(project, tmp_path):
-    assert project_models(project) == [default_model_dir()]
+    shipped = [default_model_dir(), model_folder("temnet-gn-pellet"),
+               model_folder("temnet-gn-fast")]
+    assert project_models(project) == shipped
     trained = fake_model(tmp_path, "lab-1", ["WT/WT/m0.tif", "p/KO/KO/m1.tif"])
     register_model(project, trained)
     register_model(project, trained)                      # once only
-    assert project_models(project) == [default_model_dir(), trained.resolve()]
+    assert project_models(project) == [*shipped, trained.resolve()]
     with pytest.raises(ModelError):
         register_model(project, tmp_path / "WT")           # no model card there
     ids = [m.id for m in project.micrographs()]
