@@ -1,4 +1,4 @@
-"""Pieces shared by several commands: a text progress bar, the --mode and --threshold
+"""Pieces shared by several commands: a text progress bar, the --model, --mode and --threshold
 arguments, prediction with a bar. (A leading underscore keeps this module out of the command
 list.)"""
 
@@ -10,6 +10,7 @@ import logging
 import math
 import shutil
 import sys
+from pathlib import Path
 from typing import Optional, TextIO
 
 
@@ -57,6 +58,15 @@ def add_mode_argument(parser) -> None:
     parser.add_argument("--mode", choices=("tiled", "whole"), default=None,
                         help="tiled (overlapping windows, eq. 6) or whole-micrograph inference; "
                              "default: the model's own setting")
+
+
+def add_model_argument(parser) -> None:
+    """``--model``: a model folder or the name of a shipped model (jobs.resolve_model_dir)."""
+    parser.add_argument("--model", type=Path, default=None,
+                        help="model folder (model_card.json + weights), or a shipped model by "
+                             "name: temnet-gn-pellet (for real pellets) or temnet-gn-fast (for "
+                             "batches: ~2.5x the micrographs per second); default: the shipped "
+                             "models/temnet-gn-synthetic")
 
 
 def threshold_arg(text: str) -> float:

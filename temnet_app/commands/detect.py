@@ -6,18 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from temnet_app.commands._common import add_mode_argument, whole_number
+from temnet_app.commands._common import add_mode_argument, add_model_argument, whole_number
 
 HELP = "detect and classify virions in every micrograph of a project (or one experiment)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", type=Path, help="project file (*.temnet)")
-    parser.add_argument("--model", type=Path, default=None,
-                        help="model folder (model_card.json + weights), or temnet-gn-pellet "
-                             "or temnet-gn-fast (the other shipped models; fast: ~2.5x the "
-                             "micrographs per second); default: the shipped "
-                             "models/temnet-gn-synthetic")
+    add_model_argument(parser)
     parser.add_argument("--experiment", default=None,
                         help="only this experiment (by name); default: all experiments")
     parser.add_argument("--micrograph", action="append", default=None, metavar="FILE",

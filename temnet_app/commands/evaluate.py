@@ -11,7 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from temnet_app.commands._common import add_mode_argument, add_scale_arguments, threshold_arg
+from temnet_app.commands._common import (add_mode_argument, add_model_argument, add_scale_arguments,
+                                         threshold_arg)
 
 HELP = "score a model on labelled micrographs (VIA CSV): mAP@0.5, precision, recall, F1"
 
@@ -29,9 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --project: only this experiment's micrographs")
     parser.add_argument("--reviewed-only", action="store_true",
                         help="with --project: only micrographs marked reviewed")
-    parser.add_argument("--model", type=Path, default=None,
-                        help="model folder, or temnet-gn-pellet or temnet-gn-fast (the other "
-                             "shipped models); default: the shipped models/temnet-gn-synthetic")
+    add_model_argument(parser)
     parser.add_argument("--threshold", type=threshold_arg, default=0.5,
                         help="confidence threshold for precision / recall / F1 (default 0.5)")
     add_scale_arguments(parser, "every image (default: each file's calibration, else its "

@@ -17,7 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
-from temnet_app.commands._common import add_mode_argument, add_scale_arguments, threshold_arg
+from temnet_app.commands._common import (add_mode_argument, add_model_argument, add_scale_arguments,
+                                         threshold_arg)
 
 HELP = "detect and classify virions in micrograph files or folders; write CSV results"
 DETECTIONS_CSV = "detections.csv"
@@ -30,9 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="micrograph files (TIFF, PNG, JPEG, MRC, DM3/DM4, SER) or "
                              "folders of them")
     parser.add_argument("--out", type=Path, required=True, help="folder for the CSV results")
-    parser.add_argument("--model", type=Path, default=None,
-                        help="model folder, or temnet-gn-pellet or temnet-gn-fast (the other "
-                             "shipped models); default: the shipped models/temnet-gn-synthetic")
+    add_model_argument(parser)
     add_scale_arguments(parser, "every file (default: each file's calibration, else its "
                                 "magnification, else 30000x)")
     parser.add_argument("--threshold", type=threshold_arg, default=0.5,

@@ -162,8 +162,7 @@ def project_models(project) -> list[Path]:
     from temnet_app.jobs.models import SHIPPED_MODEL_NAMES, default_model_dir
 
     folders = [default_model_dir()]
-    folders += [model_folder(name) for name in SHIPPED_MODEL_NAMES[1:]
-                if model_folder(name).is_dir()]
+    folders += [f for f in map(model_folder, SHIPPED_MODEL_NAMES[1:]) if f.is_dir()]
     for text in project.setting(MODELS_SETTING, []) or []:
         folder = Path(text)
         if folder.is_dir() and folder not in folders:
