@@ -60,6 +60,14 @@ def add_mode_argument(parser) -> None:
                              "default: the model's own setting")
 
 
+def add_flips_argument(parser) -> None:
+    """``--flips / --no-flips``: average over mirrored copies (detector.flip_average)."""
+    parser.add_argument("--flips", action=argparse.BooleanOptionalAction, default=None,
+                        help="detect on the micrograph and three mirrored copies and average "
+                             "(fewer spurious boxes, four times the work); default: the "
+                             "model's own setting")
+
+
 def add_model_argument(parser) -> None:
     """``--model``: a model folder or the name of a shipped model (jobs.resolve_model_dir)."""
     parser.add_argument("--model", type=Path, default=None,

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from temnet_app.commands._common import add_mode_argument, add_model_argument, whole_number
+from temnet_app.commands._common import (add_flips_argument, add_mode_argument, add_model_argument,
+                                         whole_number)
 
 HELP = "detect and classify virions in every micrograph of a project (or one experiment)"
 
@@ -29,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          help="detect on an existing Dask cluster, e.g. tcp://host:8786 "
                               "(workers must see the micrographs' folders, or get the bytes)")
     add_mode_argument(parser)
+    add_flips_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         if args.workers or args.scheduler:
             summary = _on_cluster(args, project, micrographs, model_dir, where)
         else:
-            detector = load_detector(model_dir, args.mode)
+            detector = load_detector(model_dir, args.mode, args.flips)
             print(f"model {detector.model_id} on {detector.device}; {len(micrographs)} "
                   f"micrograph(s) in {where}", file=sys.stderr)
             bar = TextProgress()
@@ -103,7 +105,7 @@ def _on_cluster(args, project, micrographs, model_dir, where):
         try:
             return run_detection_on_cluster(project, micrographs, client, model_dir,
                                             args.mode, progress=bar,
-                                            skip_done_run=args.resume)
+                                            skip_done_run=args.resume, flips=args.flips)
         finally:
             bar.close()
     finally:

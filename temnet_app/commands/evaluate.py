@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from temnet_app.commands._common import (add_mode_argument, add_model_argument, add_scale_arguments,
-                                         threshold_arg)
+from temnet_app.commands._common import (add_flips_argument, add_mode_argument, add_model_argument,
+                                         add_scale_arguments, threshold_arg)
 
 HELP = "score a model on labelled micrographs (VIA CSV): mAP@0.5, precision, recall, F1"
 
@@ -36,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_scale_arguments(parser, "every image (default: each file's calibration, else its "
                                 "magnification, else 30000x)")
     add_mode_argument(parser)
+    add_flips_argument(parser)
 
 
 def format_table(evaluation, scheme, title: str = "") -> str:
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         raise MicrographError(f"images folder not found: {args.images}")
     if not args.labels.is_file():
         raise AnnotationError(f"labels file not found: {args.labels}")
-    detector = load_detector(args.model, args.mode)
+    detector = load_detector(args.model, args.mode, args.flips)
     scheme = detector.scheme
     images = args.images.resolve()
 
@@ -161,7 +162,8 @@ def _run_on_project(args: argparse.Namespace) -> int:
         bar = TextProgress()
         try:
             (score,) = compare_models(project, [resolve_model_dir(args.model)], sorted(ids),
-                                      args.threshold, progress=bar, mode=args.mode)
+                                      args.threshold, progress=bar, mode=args.mode,
+                                      flips=args.flips)
         finally:
             bar.close()
         scheme = project.scheme

@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
-from temnet_app.commands._common import (add_mode_argument, add_model_argument, add_scale_arguments,
-                                         threshold_arg)
+from temnet_app.commands._common import (add_flips_argument, add_mode_argument, add_model_argument,
+                                         add_scale_arguments, threshold_arg)
 
 HELP = "detect and classify virions in micrograph files or folders; write CSV results"
 DETECTIONS_CSV = "detections.csv"
@@ -37,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threshold", type=threshold_arg, default=0.5,
                         help="confidence threshold for counts.csv (default 0.5)")
     add_mode_argument(parser)
+    add_flips_argument(parser)
 
 
 def detections_csv_text(results: Sequence, scheme) -> str:
@@ -103,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"ignored {path}: {reason}", file=sys.stderr)
     model_dir = resolve_model_dir(args.model)
     prepare_output_folder(args.out)
-    detector = load_detector(model_dir, args.mode)
+    detector = load_detector(model_dir, args.mode, args.flips)
     results = predict_with_bar(detector, files, args, "file(s)")
     failed = [r for r in results if r.error is not None]
     for r in failed:

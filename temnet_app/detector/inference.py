@@ -11,6 +11,9 @@ at the reference calibration (0.561 nm/px at 30,000x). The model's training scal
 ``train_magnification`` at that same reference calibration (30,000x = 0.561 nm/px), so the
 window side of eq. 6 is ``window * s_train / s`` for pixel sizes ``s``.
 
+A model whose config has ``flip_average`` also runs on three mirrored copies of the
+micrograph and averages (:mod:`~temnet_app.detector.flip_average`).
+
 Two modes (paper 3.1 and eq. 6): ``tiled`` cuts the micrograph into overlapping windows of
 ``W = window * M / M_train`` px (1,024 px at 30,000x), resizes each to the network input, runs
 them in batches, maps the boxes back and merges them by class-agnostic NMS at 0.3 (on a score
@@ -36,7 +39,7 @@ from temnet_app.core.errors import MicrographError, ModelError
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress, scaled
 from temnet_app.core.scale import check_pixel_size
 from temnet_app.core.scale_check import VIRION_NM
-from temnet_app.detector import tiling
+from temnet_app.detector import flip_average, tiling
 from temnet_app.detector.model import TILING_MODES, DetectorConfig
 
 _log = logging.getLogger(__name__)
@@ -282,14 +285,16 @@ class Detector:
 
     def detect(self, image: np.ndarray, magnification: Optional[float] = None,
                progress: Optional[ProgressFn] = None, cancel: Optional[CancelToken] = None,
-               mode: Optional[str] = None, *,
-               pixel_size_nm: Optional[float] = None) -> list[Detection]:
+               mode: Optional[str] = None, *, pixel_size_nm: Optional[float] = None,
+               flips: Optional[bool] = None) -> list[Detection]:
         """Detections in full-micrograph pixels (see module docstring).
 
         The scale is ``pixel_size_nm`` when given, else ``magnification`` at the reference
         calibration, else 0.561 nm/px (30,000x). ``progress(fraction, message)`` is called
         after each batch; ``cancel`` is checked before each batch (raising
-        :class:`~temnet_app.core.errors.Cancelled`).
+        :class:`~temnet_app.core.errors.Cancelled`). ``flips`` (default: the model's
+        ``flip_average``) averages over the micrograph and three mirrored copies
+        (:mod:`~temnet_app.detector.flip_average`).
         """
         image = _check_image(image)
         size = _scale(magnification, pixel_size_nm)
@@ -299,6 +304,21 @@ class Detector:
         if note:
             _log.info("%s", note)
             progress(0.0, note)
+        use_flips = self.config.flip_average if flips is None else bool(flips)
+        runs = flip_average.FLIPS if use_flips else flip_average.FLIPS[:1]
+        found = []
+        for k, (left_right, top_bottom) in enumerate(runs):
+            part = scaled(progress, k / len(runs), (k + 1) / len(runs))
+            view = flip_average.flip_image(image, left_right, top_bottom)
+            boxes, scores, ids = self._detect_once(view, size, chosen, part, cancel)
+            found.append((flip_average.unflip_boxes(boxes, width, height, left_right,
+                                                    top_bottom), scores, ids))
+        boxes, scores, ids = found[0] if len(found) == 1 else flip_average.average_runs(found)
+        return detections_from_arrays(boxes, ids, scores)
+
+    def _detect_once(self, image, size, chosen, progress, cancel):
+        """One pass in mode ``chosen``: boxes clipped to the image and merged, best first."""
+        height, width = image.shape
         try:
             if chosen == "whole":
                 boxes, scores, ids = self._detect_whole(image, size, progress, cancel)
@@ -311,7 +331,7 @@ class Detector:
         real = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
         boxes, scores, ids = boxes[real], scores[real], ids[real]
         keep = tiling.merge_windows(boxes, scores, ids, tiling.MERGE_IOU)
-        return detections_from_arrays(boxes[keep], ids[keep], scores[keep])
+        return boxes[keep], scores[keep], ids[keep]
 
     def _detect_tiled(self, image, pixel_size_nm, progress, cancel):
         cfg = self.config

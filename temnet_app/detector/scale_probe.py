@@ -42,7 +42,7 @@ def probe_scales(detector, image: np.ndarray, pixel_size_nm: float,
             if min(crop.shape) < 2 or side < 8:
                 continue
             detections = detector.detect(crop, pixel_size_nm=size, mode="tiled",
-                                         cancel=cancel)
+                                         cancel=cancel, flips=False)
         except MicrographError:     # a pixel size outside the plausible range
             continue
         trials.append(trial(factor, [d.score for d in detections]))

@@ -32,22 +32,22 @@ from temnet_app.jobs.detection import (RunSummary, SkippedMicrograph, _finish_qu
 ALLOWED_FAILURES = 1        # a micrograph may take down one worker; the second time it is skipped
 NEED_BYTES = "file not visible on the worker"
 CLUSTER_HINT = "install the cluster extra: pip install 'temnet-app[cluster]'"
-_DETECTORS: dict = {}       # per worker process: (model folder, mode) -> Detector
+_DETECTORS: dict = {}       # per worker process: (model folder, mode, flips) -> Detector
 
 
 # ---------------------------------------------------------------------- on the workers
-def _detector(model_dir: str, mode: Optional[str]):
-    key = (model_dir, mode)
+def _detector(model_dir: str, mode: Optional[str], flips: Optional[bool] = None):
+    key = (model_dir, mode, flips)
     if key not in _DETECTORS:
         from temnet_app.jobs.models import load_detector
 
-        _DETECTORS[key] = load_detector(model_dir, mode)
+        _DETECTORS[key] = load_detector(model_dir, mode, flips)
     return _DETECTORS[key]
 
 
-def worker_settings(model_dir: str, mode: Optional[str]) -> dict:
+def worker_settings(model_dir: str, mode: Optional[str], flips: Optional[bool] = None) -> dict:
     """The model's id, run settings and score floor, as a worker sees them (its device)."""
-    detector = _detector(model_dir, mode)
+    detector = _detector(model_dir, mode, flips)
     return {"model_id": detector.model_id, "settings": detector.settings(mode),
             "score_floor": detector.score_floor, "classes": detector.scheme.names,
             "class_colours": detector.scheme.colours}
@@ -55,7 +55,8 @@ def worker_settings(model_dir: str, mode: Optional[str]) -> dict:
 
 def detect_on_worker(micrograph_id: int, path: str, data: Optional[bytes],
                      pixel_size_nm: float, width: int, height: int, model_dir: str,
-                     mode: Optional[str]) -> tuple[int, Optional[np.ndarray], str]:
+                     mode: Optional[str], flips: Optional[bool] = None
+                     ) -> tuple[int, Optional[np.ndarray], str]:
     """``(micrograph_id, (N, 6) array x1 y1 x2 y2 class score, "")``, or with the array None
     and the reason it was skipped (:data:`NEED_BYTES` when the file is not visible here)."""
     from temnet_app.core.micrographs import read_micrograph
@@ -108,8 +109,9 @@ def run_detection_on_cluster(project, micrographs: Sequence, client, model_dir: 
                              progress: Optional[ProgressFn] = None,
                              cancel: Optional[CancelToken] = None,
                              skip_done_run: Optional[int] = None,
-                             on_stored=None) -> RunSummary:
-    """:func:`temnet_app.jobs.run_detection` with the detection done by ``client``'s workers.
+                             on_stored=None, flips: Optional[bool] = None) -> RunSummary:
+    """:func:`temnet_app.jobs.run_detection` with the detection done by ``client``'s workers
+    (``mode`` and ``flips`` as in :func:`temnet_app.jobs.load_detector`).
 
     The same run semantics (statuses, resume, skipped micrographs); micrographs are stored in
     the order they finish, each once. ``on_stored(micrograph_id)`` is called after each commit.
@@ -121,7 +123,7 @@ def run_detection_on_cluster(project, micrographs: Sequence, client, model_dir: 
     micrographs = list(micrographs)
     model_dir = str(Path(model_dir).resolve())
     progress(0.0, "loading the model on the workers")
-    info = client.submit(worker_settings, model_dir, mode, pure=False).result()
+    info = client.submit(worker_settings, model_dir, mode, flips, pure=False).result()
     run, done_before = begin_run(project, info["model_id"], info["settings"],
                                  info["score_floor"], skip_done_run,
                                  ClassScheme(info["classes"], info["class_colours"]))
@@ -140,7 +142,8 @@ def run_detection_on_cluster(project, micrographs: Sequence, client, model_dir: 
         scale = scales[m.id] = scales.get(m.id) or project.scale(m)
         return client.submit(detect_on_worker, m.id, str(project.image_path(m)), data,
                              scale.pixel_size_nm, m.width, m.height, model_dir,
-                             mode, pure=False, key=f"temnet-{run.id}-{m.id}-{time.monotonic_ns()}")
+                             mode, flips, pure=False,
+                             key=f"temnet-{run.id}-{m.id}-{time.monotonic_ns()}")
 
     try:
         for m in todo.values():

@@ -25,9 +25,11 @@ class ModelScore:
 def compare_models(project, model_dirs: Sequence, micrograph_ids: Sequence[int],
                    threshold: float = 0.5, progress: Optional[ProgressFn] = None,
                    cancel: Optional[CancelToken] = None,
-                   mode: Optional[str] = None) -> list[ModelScore]:
+                   mode: Optional[str] = None, flips: Optional[bool] = None
+                   ) -> list[ModelScore]:
     """Score every model of ``model_dirs`` on ``micrograph_ids`` (which need manual boxes),
-    each micrograph at its scale in the project, in ``mode`` (the model's default when None).
+    each micrograph at its scale in the project, in ``mode`` and with ``flips`` (the model's
+    own settings when None).
     Loading the models imports TensorFlow."""
     from temnet_app.core.analysis import evaluate
     from temnet_app.core.micrographs import read_micrograph
@@ -53,7 +55,7 @@ def compare_models(project, model_dirs: Sequence, micrograph_ids: Sequence[int],
         check_cancel(cancel)
         step = scaled(progress, k / len(model_dirs), (k + 1) / len(model_dirs))
         step(0.0, f"loading model {Path(folder).name}")
-        detector = load_detector(folder, mode)
+        detector = load_detector(folder, mode, flips)
         predictions = {}
         for i, (mid, (pixels, pixel_size)) in enumerate(images.items()):
             check_cancel(cancel)

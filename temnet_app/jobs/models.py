@@ -46,14 +46,18 @@ def resolve_model_dir(model: Optional[Any] = None) -> Path:
     return folder
 
 
-def load_detector(model: Optional[Any] = None, mode: Optional[str] = None):
+def load_detector(model: Optional[Any] = None, mode: Optional[str] = None,
+                  flips: Optional[bool] = None):
     """The detector in folder ``model`` (or the shipped model), in tiling ``mode`` ("tiled" or
-    "whole") when given; :class:`ModelError` when the folder is missing or unusable."""
+    "whole") and averaging over mirrored copies or not (``flips``) when given, else as its card
+    says; :class:`ModelError` when the folder is missing or unusable."""
     from temnet_app.detector import Detector
 
     detector = Detector.load(resolve_model_dir(model))
     if mode:
         detector.config = detector.config.replace(tiling_mode=mode)
+    if flips is not None:
+        detector.config = detector.config.replace(flip_average=bool(flips))
     return detector
 
 

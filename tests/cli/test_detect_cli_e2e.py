@@ -84,6 +84,17 @@ def test_predict_detect_evaluate_with_the_real_detector(model_dir, tmp_path):
                   "--mode", "tiled", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads((tiled / "predict_info.json").read_text())["settings"]["mode"] == "tiled"
+    assert info["settings"]["config"]["flip_average"] is False          # the card's setting
+
+    # --flips averages over mirrored copies: recorded, and a different answer than one pass
+    flipped = tmp_path / "flipped"
+    result = _cli("predict", images / "sim.tif", "--model", model_dir, "--out", flipped,
+                  "--flips", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    flip_info = json.loads((flipped / "predict_info.json").read_text())
+    assert flip_info["settings"]["config"]["flip_average"] is True
+    flip_rows = list(csv.DictReader(io.StringIO((flipped / "detections.csv").read_text())))
+    assert sorted(r["score"] for r in flip_rows) != sorted(r["score"] for r in rows)
 
     # detect into a project
     from temnet_app.core.project import Project

@@ -113,6 +113,9 @@ class DetectorConfig:
     window_overlap: int = 524
     train_magnification: float = 30000.0
     tiling_mode: str = "tiled"
+    # Detect on the micrograph and three mirrored copies and average the scores
+    # (detector.flip_average): four passes, fewer spurious boxes.
+    flip_average: bool = False
     batch_size: int = 4
 
     def __post_init__(self) -> None:
@@ -148,8 +151,9 @@ class DetectorConfig:
         set_("preset", str(self.preset))
         set_("backbone", str(self.backbone).strip().lower())
         set_("tiling_mode", str(self.tiling_mode).strip().lower())
-        if not isinstance(self.local_norm, bool):
-            raise ValueError(f"local_norm must be true or false, got {self.local_norm!r}")
+        for name in ("local_norm", "flip_average"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
 
     def _validate(self) -> None:
         def fail(message: str) -> None:
@@ -319,6 +323,7 @@ class DetectorConfig:
                 "anchor_ratios": list(self.anchor_ratios), "anchor_stride": self.anchor_stride,
                 "rpn_levels": list(self.rpn_levels), "head_levels": list(self.head_levels),
                 "tiling_mode": self.tiling_mode, "local_norm": self.local_norm,
+                "flip_average": self.flip_average,
                 "classes": list(self.class_names)}
 
 
