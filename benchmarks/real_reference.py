@@ -1,6 +1,7 @@
 """How a model does on the real reference micrograph, against our own eye labels.
 
-    python benchmarks/real_reference.py [--model DIR] [--threshold 0.5] [--out PNG]
+    python benchmarks/real_reference.py [--model DIR] [--threshold 0.5] [--flips | --no-flips]
+                                        [--out PNG]
 
 The reference (``../shared/reference/real_micrograph_1797001_preview.png``) is a 4.77x-
 downsampled 30,000x export, so it is run at its true 2.68 nm/px (6,285x). Labels:
@@ -33,6 +34,8 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--flips", action=argparse.BooleanOptionalAction, default=None,
+                        help="average over mirrored copies (default: the model's setting)")
     args = parser.parse_args()
     from temnet_app.core.box_math import iou_matrix
     from temnet_app.core.micrographs import read_micrograph
@@ -51,7 +54,8 @@ def main() -> None:
     for title, local, mode in MODES:
         config = DetectorConfig.from_dict(read_card(folder)["config"]).replace(local_norm=local)
         detector = Detector.from_config(config, weights_path=folder / WEIGHTS_FILE)
-        found = [d for d in detector.detect(image, pixel_size_nm=PIXEL_NM, mode=mode)
+        found = [d for d in detector.detect(image, pixel_size_nm=PIXEL_NM, mode=mode,
+                                            flips=args.flips)
                  if d.score >= args.threshold]
         boxes = np.array([[d.x1, d.y1, d.x2, d.y2] for d in found], float).reshape(-1, 4)
         with_clear = iou_matrix(clear, boxes) >= 0.5

@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="model folder to time (its own configuration) instead of the "
                              "presets; the paper reference is still timed")
     parser.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
+    parser.add_argument("--flips", action=argparse.BooleanOptionalAction, default=None,
+                        help="average over mirrored copies, or not (default: each "
+                             "configuration's own setting)")
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
 
 
@@ -49,7 +52,7 @@ def _micrograph(seed: int):
     return sim.image, f"simulated, {len(sim.boxes)} virions"
 
 
-def _measure(spec: str, repeats: int, model_dir, seed: int) -> dict:
+def _measure(spec: str, repeats: int, model_dir, seed: int, flips=None) -> dict:
     """Time one ``preset:mode`` (or ``model:mode``) in this process; returns a JSON-able dict."""
     import resource
     import statistics
@@ -64,18 +67,19 @@ def _measure(spec: str, repeats: int, model_dir, seed: int) -> dict:
     windows = (len(detector.window_plan(image.shape[1], image.shape[0], 30000.0)[2])
                if mode == "tiled" else 1)
     start = time.perf_counter()
-    found = detector.detect(image, 30000.0, mode=mode)  # warm-up (includes graph tracing)
+    found = detector.detect(image, 30000.0, mode=mode, flips=flips)  # warm-up (graph tracing)
     warm = time.perf_counter() - start
     times = []
     for _ in range(max(1, repeats)):
         start = time.perf_counter()
-        found = detector.detect(image, 30000.0, mode=mode)
+        found = detector.detect(image, 30000.0, mode=mode, flips=flips)
         times.append(time.perf_counter() - start)
     return {"config": name, "mode": mode, "preset": detector.config.preset,
             "windows": windows, "median_s": statistics.median(times), "min_s": min(times),
             "max_s": max(times), "warmup_s": warm, "detections": len(found),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
             "device": detector.device, "image": source,
+            "flips": detector.config.flip_average if flips is None else bool(flips),
             "params": detector.model.count_params()}
 
 
@@ -84,6 +88,8 @@ def _child(spec: str, args) -> dict:
                "--repeats", str(args.repeats), "--seed", str(args.seed)]
     if args.model:
         command += ["--model", str(args.model)]
+    if args.flips is not None:
+        command.append("--flips" if args.flips else "--no-flips")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
@@ -93,9 +99,14 @@ def _child(spec: str, args) -> dict:
     return json.loads(lines[-1])
 
 
+def _flips(row: dict) -> str:
+    return f"{row['config']} {'yes' if row.get('flips') else 'no'}"
+
+
 def run(args: argparse.Namespace) -> int:
     if args.one:
-        print(json.dumps(_measure(args.one, args.repeats, args.model, args.seed)), flush=True)
+        print(json.dumps(_measure(args.one, args.repeats, args.model, args.seed, args.flips)),
+              flush=True)
         return 0
     names = ["model"] if args.model else list(args.presets)
     specs = [f"{n}:{m}" for n in names for m in args.modes]
@@ -111,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
     first = next((r for r in rows if "error" not in r), {})
     print(f"micrograph: 4000 x 2620 px at 30,000x ({first.get('image', '?')}); "
           f"device {first.get('device', '?')}; median of {args.repeats} run(s) after a warm-up; "
-          f"each configuration in its own process")
+          f"each configuration in its own process; averaged over mirrored copies: "
+          f"{', '.join(sorted({_flips(r) for r in rows if 'error' not in r})) or '?'}")
     header = (f"{'config':<8} {'mode':<6} {'windows':>7} {'s/micrograph':>12} {'min':>7} "
               f"{'max':>7} {'warm-up':>8} {'peak RSS MB':>11} {'detections':>10} "
               f"{'params':>9} {'vs paper tiled':>14}")
