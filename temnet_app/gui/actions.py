@@ -95,6 +95,10 @@ SPECS: tuple[Spec, ...] = (
          "kept", RUNNING),
     Spec("choose_model", "Run", "Detector &model…", None,
          "Choose the shipped model or another model folder, with its card", ALWAYS),
+    Spec("flips", "Run", "A&verage over mirrored copies", None,
+         "Detect on each micrograph and three mirrored copies and average the scores: fewer "
+         "spurious boxes, four times the detection time (set per model; the model's card "
+         "decides the default)", ALWAYS, True, False),
     Spec("models", "Run", "Models of the &project…", None,
          "The shipped model and the ones trained here, their cards, and a comparison on the "
          "reviewed micrographs", PROJECT),

@@ -27,6 +27,7 @@ class DetectionControl(QObject):
     message = Signal(str)
     finished = Signal(object)       # the RunSummary, or None after a failure
     commandRun = Signal(str)        # the temnet command that repeats a run
+    flipsChanged = Signal(bool)     # whether detection averages over mirrored copies
 
     def __init__(self, window, session: Session, settings: AppSettings,
                  runner: JobRunner) -> None:
@@ -35,6 +36,7 @@ class DetectionControl(QObject):
         self.last_summary = None
         self.last_notice = None
         self.last_scale_notice = None
+        self.flips: Optional[bool] = None   # the user's choice when it differs from the card
 
     # ----------------------------------------------------------------- model
     def model_id(self) -> str:
@@ -43,13 +45,37 @@ class DetectionControl(QObject):
         except ModelError:
             return "no usable model"
 
+    def model_flips(self) -> bool:
+        """Whether the model's card averages over mirrored copies."""
+        try:
+            return describe_model(self.settings.model_dir()).flip_average
+        except ModelError:
+            return False
+
+    def uses_flips(self) -> bool:
+        return self.model_flips() if self.flips is None else self.flips
+
+    def set_flips(self, on: bool) -> None:
+        """Average over mirrored copies (or not) in the next runs (said when it changes)."""
+        before = self.uses_flips()
+        self.flips = None if bool(on) == self.model_flips() else bool(on)
+        if self.uses_flips() != before:
+            self.message.emit("Detection averages over the micrograph and three mirrored "
+                              "copies (four passes)" if on else
+                              "Detection runs one pass per micrograph")
+
+    def _model_changed(self) -> None:
+        self.flips = None
+        self.modelChanged.emit(self.model_id())
+        self.flipsChanged.emit(self.model_flips())
+
     def choose_model(self) -> bool:
         """Show the model dialog (modal); True when a model was accepted."""
         dialog = ModelDialog(self.settings.model_dir(), self.window)
         if dialog.exec() != ModelDialog.DialogCode.Accepted:
             return False
         self.settings.set_model_dir(dialog.folder)
-        self.modelChanged.emit(self.model_id())
+        self._model_changed()
         return True
 
     def use_model(self, folder) -> None:
@@ -58,7 +84,7 @@ class DetectionControl(QObject):
 
         shipped = Path(folder).resolve() == default_model_dir().resolve()
         self.settings.set_model_dir(None if shipped else Path(folder))
-        self.modelChanged.emit(self.model_id())
+        self._model_changed()
         self.message.emit(f"Detection now uses {self.model_id()}")
 
     # ----------------------------------------------------------------- running
@@ -83,11 +109,13 @@ class DetectionControl(QObject):
                           on_failure=self._failed,
                           on_cancel=lambda: self.message.emit("Detection cancelled"),
                           # called in the worker thread: it only emits a (queued) signal
-                          on_model_loaded=lambda d: self.deviceKnown.emit(d.device))
+                          on_model_loaded=lambda d: self.deviceKnown.emit(d.device),
+                          flips=self.flips)
         names = {e.id: e.name for e in self.session.experiments}
         every = [m for ms in self.session.micrographs.values() for m in ms]
         self.commandRun.emit(detect_command(project.path, [self.session.by_id[i] for i in
-                                                           micrograph_ids], names, every, model))
+                                                           micrograph_ids], names, every, model,
+                                            self.flips))
         self.message.emit(f"Detecting in {scope} ({len(micrograph_ids)} micrographs)…")
         return True
 

@@ -170,7 +170,7 @@ class MainWindow(QMainWindow):
             "detect_selection": lambda: d.detect(b.selected_micrograph_ids(), "the selection"),
             "detect_experiment": self.detect_experiment,
             "detect_project": lambda: d.detect(list(self.session.by_id), "the whole project"),
-            "cancel": self.cancel_jobs, "choose_model": d.choose_model,
+            "cancel": self.cancel_jobs, "choose_model": d.choose_model, "flips": d.set_flips,
             "models": self.model_control.show_models, "train": self.model_control.show_training,
             "shortcuts": lambda: ShortcutsDialog(a.shortcut_rows(), self).open(),
             "log_folder": p.open_log_folder, "about": lambda: show_about(self),
@@ -219,6 +219,8 @@ class MainWindow(QMainWindow):
             control.message.connect(lambda text: self.status.showMessage(text, 15000))
         self.detection.deviceKnown.connect(self.status.show_device)
         self.detection.modelChanged.connect(self.status.show_model)
+        self.detection.flipsChanged.connect(self.actions["flips"].setChecked)
+        self.actions["flips"].setChecked(self.detection.uses_flips())
         for runner in (self.detection_runner, self.task_runner):
             runner.started.connect(lambda _: self._refresh())
             runner.stopped.connect(lambda _: self._refresh())

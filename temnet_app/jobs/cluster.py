@@ -62,7 +62,7 @@ def detect_on_worker(micrograph_id: int, path: str, data: Optional[bytes],
     from temnet_app.core.micrographs import read_micrograph
     from temnet_app.jobs.prediction import check_plan
 
-    detector = _detector(model_dir, mode)
+    detector = _detector(model_dir, mode, flips)
     try:
         check_plan(detector, width, height, pixel_size_nm)
         if data is None:

@@ -215,9 +215,10 @@ def end_run(project, run, status: str, micrographs: Sequence, processed: list,
 def detect_in_project(project, micrograph_ids: Sequence[int], model=None,
                       mode: Optional[str] = None, progress: Optional[ProgressFn] = None,
                       cancel: Optional[CancelToken] = None,
-                      on_model_loaded=None) -> RunSummary:
+                      on_model_loaded=None, flips: Optional[bool] = None) -> RunSummary:
     """Load the detector in folder ``model`` (the shipped model when None; TensorFlow loads
-    here) and run :func:`run_detection` over ``micrograph_ids`` of ``project``.
+    here; ``mode`` and ``flips`` as in :func:`~temnet_app.jobs.models.load_detector`) and run
+    :func:`run_detection` over ``micrograph_ids`` of ``project``.
 
     ``on_model_loaded(detector)`` is called once the model is ready (the window shows the
     compute device then). Loading takes the first 5% of the progress range."""
@@ -229,7 +230,7 @@ def detect_in_project(project, micrograph_ids: Sequence[int], model=None,
         raise ProjectError("no micrographs selected for detection")
     micrographs = [project.micrograph(i) for i in ids]
     progress(0.0, "loading the detector model (TensorFlow)")
-    detector = load_detector(model, mode)
+    detector = load_detector(model, mode, flips)
     check_cancel(cancel)
     if on_model_loaded is not None:
         on_model_loaded(detector)

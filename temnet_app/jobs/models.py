@@ -76,6 +76,7 @@ class ModelSummary:
     notes: tuple[str, ...]
     command: str = ""
     class_colours: tuple[str, ...] = ()
+    flip_average: bool = False      # its detection averages over mirrored copies
 
     @property
     def model_id(self) -> str:
@@ -117,7 +118,8 @@ def describe_model(model: Optional[Any] = None) -> ModelSummary:
                         metrics=tuple(metrics),
                         notes=tuple(str(n) for n in notes) if isinstance(notes, list) else (),
                         command=str(card.get("command", "")),
-                        class_colours=_colours(card))
+                        class_colours=_colours(card),
+                        flip_average=(card.get("config") or {}).get("flip_average") is True)
 
 
 def _colours(card: dict) -> tuple[str, ...]:

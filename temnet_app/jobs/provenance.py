@@ -13,10 +13,14 @@ def _model_args(model: Optional[Path]) -> list[str]:
 
 
 def detect_command(project_path: Path, micrographs: Sequence, experiments: dict,
-                   all_micrographs: Sequence, model: Optional[Path] = None) -> str:
+                   all_micrographs: Sequence, model: Optional[Path] = None,
+                   flips: Optional[bool] = None) -> str:
     """``temnet detect`` for ``micrographs`` of the project: the whole project, one
-    experiment, or a list of ``--micrograph EXPERIMENT/FILE``."""
+    experiment, or a list of ``--micrograph EXPERIMENT/FILE``; ``--flips`` / ``--no-flips``
+    when ``flips`` is given (None: the model's own setting)."""
     args = ["temnet", "detect", str(project_path), *_model_args(model)]
+    if flips is not None:
+        args.append("--flips" if flips else "--no-flips")
     chosen = {m.id for m in micrographs}
     every = {m.id for m in all_micrographs}
     by_experiment: dict[int, set[int]] = {}

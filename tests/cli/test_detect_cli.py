@@ -207,4 +207,8 @@ def test_detect_command_of_the_window_is_what_the_cli_takes(tmp_path):
     assert one.endswith("--experiment WT") and f"--model {tmp_path / 'model'}" in one
     assert "--micrograph WT/m1.tif --micrograph 'KO 2/m3.tif'" in some
     args = build_parser().parse_args(shlex.split(some)[1:])
-    assert args.micrograph == ["WT/m1.tif", "KO 2/m3.tif"]
+    assert args.micrograph == ["WT/m1.tif", "KO 2/m3.tif"] and args.flips is None
+    for flips, flag in ((True, "--flips"), (False, "--no-flips")):
+        line = detect_command(tmp_path / "p.temnet", every, names, every, None, flips)
+        assert line == f"temnet detect {tmp_path / 'p.temnet'} {flag}"
+        assert build_parser().parse_args(shlex.split(line)[1:]).flips is flips

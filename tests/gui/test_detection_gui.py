@@ -148,3 +148,33 @@ def test_a_micrograph_filed_at_the_wrong_magnification_gets_a_scale_notice(make_
     text = notice.list.toPlainText()
     assert "the scale looks wrong. At the stated 120,000x" in text
     assert "most confident at about 30,000x (0.561 nm/px" in text
+
+
+def test_averaging_over_mirrored_copies_is_chosen_in_the_run_menu(window, qtbot, demo_project):
+    from PySide6.QtWidgets import QMenu
+
+    action = window.actions["flips"]
+    assert action.isChecked() is window.detection.model_flips()   # the card decides at first
+    card_setting = action.isChecked()
+    run_menu = next(m for m in window.menuBar().findChildren(QMenu) if m.title() == "&Run")
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(run_menu.isVisible, timeout=5000)
+    qtbot.mouseClick(run_menu, Qt.MouseButton.LeftButton,
+                     pos=run_menu.actionGeometry(action).center())
+    assert action.isChecked() is (not card_setting) and not run_menu.isVisible()
+    assert window.detection.uses_flips() is (not card_setting)
+    said = "one pass" if card_setting else "three mirrored copies"
+    assert said in window.statusBar().currentMessage()
+
+    mid = ids_of(window, 1)[0]
+    click_micrograph(qtbot, window, mid)
+    with qtbot.waitSignal(window.detection_runner.stopped, timeout=180_000):
+        qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    summary = window.detection.last_summary
+    assert summary.status == "complete"
+    window.actions["copy_command"].trigger()
+    expected_flag = "--no-flips" if card_setting else "--flips"
+    assert QApplication.clipboard().text().split()[3] == expected_flag
+    with Project.open(demo_project) as project:
+        settings = project.run(summary.run_id).settings
+    assert settings["config"]["flip_average"] is (not card_setting)

@@ -101,8 +101,13 @@ def test_describe_model_reads_the_card_without_tensorflow(tmp_path):
     assert summary.model_id.startswith("temnet-gn-synthetic@")
     assert summary.classes == ("eccentric", "mature", "immature")
     assert summary.metrics[0].startswith("mAP@0.5 ") and "validation" in summary.metrics[0]
+    card = json.loads((default_model_dir() / "model_card.json").read_text())
+    assert summary.flip_average is (card["config"].get("flip_average") is True)
     broken = tmp_path / "broken"
     shutil.copytree(default_model_dir(), broken)
+    card["config"]["flip_average"] = not summary.flip_average
+    (broken / "model_card.json").write_text(json.dumps(card))
+    assert describe_model(broken).flip_average is (not summary.flip_average)
     (broken / "weights.weights.h5").unlink()
     with pytest.raises(ModelError, match="weights file not found"):
         describe_model(broken)
@@ -118,12 +123,13 @@ def test_detect_in_project_loads_then_runs(project, tmp_path, monkeypatch):
     ids = [m.id for m in project.micrographs()]
     loaded = []
     fake = FakeDetector()
-    monkeypatch.setattr(models, "load_detector", lambda model, mode: loaded.append(
-        (model, mode)) or fake)
+    monkeypatch.setattr(models, "load_detector", lambda model, mode, flips: loaded.append(
+        (model, mode, flips)) or fake)
     steps = []
     summary = detect_in_project(project, ids, "some/model", progress=lambda f, m:
-                                steps.append((f, m)), on_model_loaded=loaded.append)
-    assert loaded == [("some/model", None), fake]
+                                steps.append((f, m)), on_model_loaded=loaded.append,
+                                flips=True)
+    assert loaded == [("some/model", None, True), fake]
     assert summary.status == "complete" and summary.processed == tuple(ids)
     assert steps[0] == (0.0, "loading the detector model (TensorFlow)")
     assert steps[1][0] == pytest.approx(0.05) and steps[-1][0] == 1.0

@@ -61,6 +61,29 @@ def test_two_workers_store_exactly_the_single_process_detections(project, cluste
     assert len(set(workers.values())) == 2 and os.getpid() not in workers.values()
 
 
+def test_averaging_over_mirrored_copies_reaches_the_workers(tmp_path, cluster_client):
+    from temnet_app.jobs.cluster import run_detection_on_cluster
+    from temnet_app.simulator import preset_params, simulate
+
+    folder = tmp_path / "sim"
+    folder.mkdir()
+    for seed in (41, 42):       # virions, so that there is something to compare
+        sim = simulate(preset_params("dataset", width=1300, height=900, seed=seed))
+        tifffile.imwrite(folder / f"s{seed}.tif", sim.image)
+    project = Project.create(tmp_path / "sim.temnet")
+    project.add_folder(folder)
+    ms = project.micrographs()
+    single = run_detection(project, ms, load_detector(None, "whole", True))
+    spread = run_detection_on_cluster(project, ms, cluster_client, resolve_model_dir(None),
+                                      "whole", flips=True)
+    assert project.run(spread.run_id).settings["config"]["flip_average"] is True
+    assert sum(len(_arrays(project, spread.run_id, m)[0]) for m in ms) > 0
+    for m in ms:
+        for a, b in zip(_arrays(project, single.run_id, m), _arrays(project, spread.run_id, m)):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-4)
+    project.close()
+
+
 def test_a_worker_killed_mid_run_loses_nothing_and_repeats_nothing(project, cluster_client):
     from temnet_app.jobs.cluster import run_detection_on_cluster
 
