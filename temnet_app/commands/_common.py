@@ -64,7 +64,7 @@ def add_flips_argument(parser) -> None:
     """``--flips / --no-flips``: average over mirrored copies (detector.flip_average)."""
     parser.add_argument("--flips", action=argparse.BooleanOptionalAction, default=None,
                         help="detect on the micrograph and three mirrored copies and average "
-                             "(fewer spurious boxes, four times the work); default: the "
+                             "(fewer spurious boxes, four detection passes); default: the "
                              "model's own setting")
 
 

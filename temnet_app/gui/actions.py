@@ -97,7 +97,7 @@ SPECS: tuple[Spec, ...] = (
          "Choose the shipped model or another model folder, with its card", ALWAYS),
     Spec("flips", "Run", "A&verage over mirrored copies", None,
          "Detect on each micrograph and three mirrored copies and average the scores: fewer "
-         "spurious boxes, four times the detection time (set per model; the model's card "
+         "spurious boxes, four detection passes (set per model; the model's card "
          "decides the default)", ALWAYS, True, False),
     Spec("models", "Run", "Models of the &project…", None,
          "The shipped model and the ones trained here, their cards, and a comparison on the "
