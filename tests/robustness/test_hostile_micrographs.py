@@ -30,10 +30,10 @@ def one_model_load(monkeypatch, shipped_detectors):
     """The real shipped detector, built once per mode for the whole module."""
     real = jobs.load_detector
 
-    def cached(model=None, mode=None):
-        key = (str(model), mode)
+    def cached(model=None, mode=None, flips=None):
+        key = (str(model), mode, flips)
         if key not in shipped_detectors:
-            shipped_detectors[key] = real(model, mode)
+            shipped_detectors[key] = real(model, mode, flips)
         return shipped_detectors[key]
 
     monkeypatch.setattr(jobs, "load_detector", cached)
