@@ -41,10 +41,10 @@ from temnet_app.core.scale import check_pixel_size
 from temnet_app.core.scale_check import VIRION_NM
 from temnet_app.detector import flip_average, tiling
 from temnet_app.detector.model import TILING_MODES, DetectorConfig
+from temnet_app.detector.model_card import (CARD_FILE, WEIGHTS_FILE,  # noqa: F401  (re-exported)
+                                            make_card, read_card)
 
 _log = logging.getLogger(__name__)
-CARD_FILE = "model_card.json"
-WEIGHTS_FILE = "weights.weights.h5"
 
 # Memory bounds. Whole-micrograph inference holds the network's activations for the whole
 # rescaled image: measured ~115 bytes per network-scale pixel (a 4000x2620 micrograph at
@@ -55,35 +55,6 @@ WHOLE_MAX_NET_PIXELS = 12_000_000
 # Tiled windows cost ~30 ms each on 2 CPU cores; more than this (over 10 minutes for one
 # micrograph) means the scale is wrong (e.g. a 1,000x label on a 30,000x image): refuse.
 MAX_WINDOWS = 20_000
-
-
-def make_card(config: DetectorConfig, name: str, version: str, training: str = "",
-              date: Optional[str] = None) -> dict:
-    """A model card dict for ``config`` (JSON-able)."""
-    return {"name": str(name), "version": str(version), "config": config.to_dict(),
-            "classes": list(config.class_names),
-            "class_colours": list(config.class_colours), "training": str(training),
-            "date": date or _dt.date.today().isoformat(), "app_version": __version__}
-
-
-def read_card(folder: Path) -> dict:
-    """The model card of ``folder`` as a dict; :class:`ModelError` when missing or invalid."""
-    path = folder / CARD_FILE
-    if not path.is_file():
-        raise ModelError(f"model card not found: {path}")
-    try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise ModelError(f"cannot read model card {path}: {error}") from None
-    except json.JSONDecodeError as error:
-        raise ModelError(f"model card {path} is not valid JSON (line {error.lineno}: "
-                         f"{error.msg})") from None
-    if not isinstance(card, dict):
-        raise ModelError(f"model card {path} must hold a JSON object")
-    missing = [k for k in ("name", "version", "config") if k not in card]
-    if missing:
-        raise ModelError(f"model card {path} lacks {', '.join(missing)}")
-    return card
 
 
 def _check_image(image) -> np.ndarray:
