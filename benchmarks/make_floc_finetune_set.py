@@ -11,6 +11,10 @@ Parts:
   size (``cap_size``) instead of 0.55-0.95: grey, virion-sized discs without a sharp membrane,
   which the real reference has and which are not virions to count;
 - ``realstyle_flocs_caps``: the real-style appearance with those flocs and discs.
+- ``flocs_deepcaps`` and ``realstyle_flocs_deepcaps``: as the two ``_caps`` parts, but the
+  discs cut deeper into the particle and denser inside (``cap_depth`` 0.3-0.55, ``cap_density``
+  2.5-6): fuller grey discs with a soft edge and a granular inside, as in the crowded middle of
+  the real reference, where the simulator's default discs are almost invisible.
 
 Version 1 of the model was the default fine-tuned on ``std flocs realstyle_flocs``; version 2
 is version 1 fine-tuned on ``std flocs realstyle_flocs_caps flocs_caps`` (the default parts):
@@ -26,7 +30,7 @@ from pathlib import Path
 from real_style_training import appearance, write_set
 
 SEEDS = {"std": 610, "flocs": 620, "realstyle_flocs": 630, "realstyle_flocs_caps": 660,
-         "flocs_caps": 670}
+         "flocs_caps": 670, "flocs_deepcaps": 680, "realstyle_flocs_deepcaps": 690}
 DEFAULT_PARTS = ("std", "flocs", "realstyle_flocs_caps", "flocs_caps")
 
 
@@ -36,9 +40,12 @@ def draw(part: str):
         extra = appearance(rng) if part.startswith("realstyle") else {}
         if part != "std":
             extra["flocs"] = float(rng.uniform(1.0, 3.0))
-        if part.endswith("_caps"):
+        if part.endswith("caps"):
             extra["distractors"] = float(rng.uniform(2.0, 3.5))
             extra["cap_size"] = (0.8, 1.1)
+        if part.endswith("deepcaps"):
+            extra["cap_depth"] = (0.3, 0.55)
+            extra["cap_density"] = (2.5, 6.0)
         return extra
     return settings
 

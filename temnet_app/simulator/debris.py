@@ -23,14 +23,25 @@ from temnet_app.simulator.geometry import (SECTION_NM, Canvas, Outline, arc_mask
                                            shell_chord, slab_chord)
 from temnet_app.simulator.render import MU_MEMBRANE, MU_RNP, Blob, ParticleSpec, sample_envelope
 
+# Out-of-section discs by default: the section's near face at 0.5-0.92 of the sphere's radius,
+# content 0.9-2.2 times a virion lumen's: faint discs. The real reference also has fuller, darker
+# grey discs with a soft edge (about depth 0.3-0.55, density 2.5-6).
+CAP_DEPTH = (0.5, 0.92)
+CAP_DENSITY = (0.9, 2.2)
+
 
 def sample_cap(rng: np.random.Generator, width_px: float, height_px: float, cx: float,
-               cy: float, nm_per_px: float, contrast: float = 1.0) -> ParticleSpec:
-    """An out-of-section particle whose visible disc is ``width_px`` x ``height_px``."""
+               cy: float, nm_per_px: float, contrast: float = 1.0,
+               depth: tuple[float, float] = CAP_DEPTH,
+               density: tuple[float, float] = CAP_DENSITY) -> ParticleSpec:
+    """An out-of-section particle whose visible disc is ``width_px`` x ``height_px``; its
+    section's near face at ``depth`` of the sphere's radius (see
+    :func:`~temnet_app.simulator.render.sample_envelope`), its content ``density`` times a
+    virion lumen's (both ranges)."""
     contrast *= float(rng.uniform(0.8, 1.2))
     outline = Outline.fit(rng, width_px, height_px, cx, cy, nm_per_px)
     env = sample_envelope(rng, outline, contrast, grazing=True,
-                          lumen_scale=float(rng.uniform(0.9, 2.2)))
+                          lumen_scale=float(rng.uniform(*density)), depth=depth)
     blobs: tuple[Blob, ...] = ()
     if rng.random() < 0.25:  # a grazed core or RNP: a faint darker patch
         r = float(rng.uniform(10.0, 22.0))

@@ -20,8 +20,9 @@ import numpy as np
 
 from temnet_app.core.boxes import Box
 from temnet_app.core.units import DEFAULT_MAGNIFICATION
-from temnet_app.simulator.debris import (Fragment, Speck, sample_cap, sample_floc,
-                                         sample_fragment, sample_specks, sample_vesicle)
+from temnet_app.simulator.debris import (CAP_DENSITY, CAP_DEPTH, Fragment, Speck, sample_cap,
+                                         sample_floc, sample_fragment, sample_specks,
+                                         sample_vesicle)
 from temnet_app.simulator.render import ParticleSpec, sample_virion
 from temnet_app.simulator.sizes import measured_sizes
 
@@ -101,7 +102,9 @@ def plan_layout(rng: np.random.Generator, *, width: int, height: int, magnificat
                 class_probs: Sequence[float], class_ids: Sequence[int], distractors: float,
                 contrast: float, edge_virions: bool, flocs: float = 0.0,
                 ambiguity: float = 0.0,
-                cap_size: tuple[float, float] = CAP_SIZE) -> Layout:
+                cap_size: tuple[float, float] = CAP_SIZE,
+                cap_depth: tuple[float, float] = CAP_DEPTH,
+                cap_density: tuple[float, float] = CAP_DENSITY) -> Layout:
     """Place ``n_virions`` virions (fewer when the field is full) and the distractors in the
     image area ``width`` x ``height`` (px, above any info band)."""
     layout = Layout()
@@ -133,7 +136,7 @@ def plan_layout(rng: np.random.Generator, *, width: int, height: int, magnificat
     n = max(len(layout.virions), 4)
     if distractors > 0:
         _place_caps(rng, layout, discs, n, width, height, magnification, nm_per_px, distractors,
-                    contrast, cap_size)
+                    contrast, cap_size, cap_depth, cap_density)
         for _ in range(_poisson(rng, n * rng.uniform(0.06, 0.18) * distractors)):
             d = math.exp(rng.uniform(math.log(45.0), math.log(300.0))) / nm_per_px
             spot = _find_spot(rng, discs, d / 2, width, height,
@@ -188,7 +191,8 @@ def _place_flocs(rng, layout: Layout, discs: _Discs, width: int, height: int,
 
 def _place_caps(rng, layout: Layout, discs: _Discs, n: int, width: int, height: int,
                 magnification: float, nm_per_px: float, distractors: float,
-                contrast: float, cap_size: tuple[float, float]) -> None:
+                contrast: float, cap_size: tuple[float, float], cap_depth: tuple[float, float],
+                cap_density: tuple[float, float]) -> None:
     """Out-of-section particles: grey discs (``cap_size`` of a virion's size), unlabelled."""
     names = ("mature", "eccentric", "immature")
     for _ in range(_poisson(rng, n * rng.uniform(0.6, 1.2) * distractors)):
@@ -200,7 +204,8 @@ def _place_caps(rng, layout: Layout, discs: _Discs, n: int, width: int, height: 
                           {"virion": 0.15, "cap": 0.25, "vesicle": 0.2, "fragment": 0.5},
                           cluster=0.4, edge=True)
         if spot is not None:
-            layout.caps.append(sample_cap(rng, w, h, spot[0], spot[1], nm_per_px, contrast))
+            layout.caps.append(sample_cap(rng, w, h, spot[0], spot[1], nm_per_px, contrast,
+                                          cap_depth, cap_density))
             discs.add(spot[0], spot[1], r, "cap")
 
 

@@ -111,15 +111,18 @@ class ParticleSpec:
 
 
 def sample_envelope(rng: np.random.Generator, outline: Outline, contrast: float,
-                    grazing: bool = False, lumen_scale: float = 1.0) -> Envelope:
+                    grazing: bool = False, lumen_scale: float = 1.0,
+                    depth: tuple[float, float] = (0.5, 0.92)) -> Envelope:
     """A membrane envelope whose visible outer edge is ``outline``.
 
     Labelled particles are cut through (or near) their equator; ``grazing`` cuts a cap off the
-    top or bottom (an out-of-section particle: a grey disc with a weak edge).
+    top or bottom (an out-of-section particle: a grey disc with a weak edge), its section's near
+    face at ``depth`` (a range) of the sphere's radius from the centre: the lower, the fuller
+    and the softer-edged the disc.
     """
     r_vis = outline.radius_nm
     if grazing:
-        frac = rng.uniform(0.5, 0.92)  # z of the near face over the 3-D radius
+        frac = rng.uniform(*depth)  # z of the near face over the 3-D radius
         radius3 = r_vis / math.sqrt(1.0 - frac * frac)
         z_lo = frac * radius3
         z_hi = z_lo + SECTION_NM

@@ -75,6 +75,13 @@ def validate_params(p: SimulationParams) -> None:
     if not (0.2 <= lo <= hi <= 1.5):
         fail(f"cap_size must be a range of fractions of a virion in 0.2..1.5, "
              f"not {p.cap_size!r}")
+    for name, low, high in (("cap_depth", 0.2, 0.95), ("cap_density", 0.1, 8.0)):
+        try:
+            lo, hi = as_range(getattr(p, name))
+        except (TypeError, ValueError, IndexError):
+            lo = hi = math.nan
+        if not (low <= lo <= hi <= high):
+            fail(f"{name} must be a range in {low:g}..{high:g}, not {getattr(p, name)!r}")
     if not (isinstance(p.class_ambiguity, (int, float)) and 0.0 <= p.class_ambiguity <= 1.0):
         fail(f"class_ambiguity must be a number in [0, 1], not {p.class_ambiguity!r}")
     if p.contrast <= 0 or p.contrast > 5:

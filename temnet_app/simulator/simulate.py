@@ -31,7 +31,7 @@ from temnet_app.core.errors import TemnetError
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress
 from temnet_app.core.units import DEFAULT_MAGNIFICATION, magnification_from_pixel_size, nm_per_pixel
 from temnet_app.simulator.band import band_height, draw_info_band
-from temnet_app.simulator.debris import draw_fragment, draw_speck
+from temnet_app.simulator.debris import CAP_DENSITY, CAP_DEPTH, draw_fragment, draw_speck
 from temnet_app.simulator.geometry import Canvas
 from temnet_app.simulator.layout import CAP_SIZE, plan_layout
 from temnet_app.simulator.noise import (expose, illumination, specimen_background, to_grey,
@@ -92,7 +92,10 @@ class SimulationParams:
     membrane fragments, specks; 0 = none); ``debris`` the fuzzy cell-debris clouds; ``flocs``
     granular "cauliflower" flocs in drifts between the virions (0 = none, the default; 1 = ~25
     per um^2 where there is room); ``cap_size`` the out-of-section discs' size as a fraction of a
-    virion's (a value or a range, default 0.55-0.95); ``class_ambiguity`` (0-1, default 0)
+    virion's (a value or a range, default 0.55-0.95); ``cap_depth`` where their section's near
+    face lies, as a fraction of the sphere's radius (default 0.5-0.92: faint discs; 0.3-0.55
+    gives fuller discs with a soft edge) and ``cap_density`` their content's density in virion
+    lumens (default 0.9-2.2); ``class_ambiguity`` (0-1, default 0)
     moves eccentric and mature interiors towards an ambiguous middle (detached, paler RNP
     blobs and less empty cores; off-centre, half-empty mature cores), for benchmarks of subtle
     classes; ``contrast``
@@ -122,6 +125,8 @@ class SimulationParams:
     debris: float = 1.0
     flocs: float = 0.0
     cap_size: Range = CAP_SIZE
+    cap_depth: Range = CAP_DEPTH
+    cap_density: Range = CAP_DENSITY
     class_ambiguity: float = 0.0
     contrast: float = 1.0
     illumination: float = 1.0
@@ -218,7 +223,8 @@ def simulate(params: SimulationParams) -> SimulatedMicrograph:
         class_names=names, class_probs=[mix[n] for n in names],
         class_ids=[DEFAULT_SCHEME.id(n) for n in names], distractors=params.distractors,
         contrast=params.contrast, edge_virions=params.edge_virions, flocs=params.flocs,
-        ambiguity=params.class_ambiguity, cap_size=as_range(params.cap_size))
+        ambiguity=params.class_ambiguity, cap_size=as_range(params.cap_size),
+        cap_depth=as_range(params.cap_depth), cap_density=as_range(params.cap_density))
     for spec in (*layout.caps, *layout.vesicles, *layout.virions):
         draw_particle(canvas, spec)
     for frag in layout.fragments:
