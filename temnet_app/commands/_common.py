@@ -72,9 +72,9 @@ def add_model_argument(parser) -> None:
     """``--model``: a model folder or the name of a shipped model (jobs.resolve_model_dir)."""
     parser.add_argument("--model", type=Path, default=None,
                         help="model folder (model_card.json + weights), or a shipped model by "
-                             "name: temnet-gn-pellet (for real pellets) or temnet-gn-fast (for "
-                             "batches: ~2.5x the micrographs per second); default: the shipped "
-                             "models/temnet-gn-synthetic")
+                             "name: temnet-gn-synthetic (trained on simulated micrographs only) "
+                             "or temnet-gn-fast (for batches: ~2.5x the micrographs per second); "
+                             "default: the shipped models/temnet-gn-pellet")
 
 
 def threshold_arg(text: str) -> float:

@@ -15,16 +15,18 @@ from temnet_app.core.classes import ClassScheme
 from temnet_app.core.errors import ModelError
 from temnet_app.core.locations import model_folder
 
-DEFAULT_MODEL_NAME = "temnet-gn-synthetic"
-# the other models that ship with the app (see the README, "On real micrographs" and
-# "Batches")
-SHIPPED_MODEL_NAMES = (DEFAULT_MODEL_NAME, "temnet-gn-pellet", "temnet-gn-fast")
+# The default: the synthetic model fine-tuned on pellet-like simulations, as
+# good on simulated micrographs and better on real ones (README, "On real micrographs").
+DEFAULT_MODEL_NAME = "temnet-gn-pellet"
+# the other models that ship with the app: the first default (trained on simulated
+# micrographs only) and the one for batches (README, "Batches")
+SHIPPED_MODEL_NAMES = (DEFAULT_MODEL_NAME, "temnet-gn-synthetic", "temnet-gn-fast")
 MODEL_HINT = ("train one with `temnet train` (see the README) or pass --model with a folder "
               "holding model_card.json and weights.weights.h5")
 
 
 def default_model_dir() -> Path:
-    """Folder of the shipped model ``models/temnet-gn-synthetic``: beside the package in a
+    """Folder of the default shipped model ``models/temnet-gn-pellet``: beside the package in a
     source checkout, in the bundle when frozen (see :mod:`temnet_app.core.locations`); when it
     is missing, the checkout location (callers check with :func:`resolve_model_dir`)."""
     return model_folder(DEFAULT_MODEL_NAME)

@@ -148,7 +148,7 @@ def test_learning_rate_defaults_0_01_fresh_0_001_short_fine_tuning_0_01_long(tmp
             command.run(args)
         assert seen[-1][0] == expected and f"--learning-rate {expected:g}" in seen[-1][1]
         assert f" {start}" in seen[-1][1]
-    assert "temnet-gn-synthetic" in seen[0][1] and "--init" not in seen[1][1]
+    assert "temnet-gn-pellet" in seen[0][1] and "--init" not in seen[1][1]
     # a resumed run goes on at its checkpoint's settings, and its command says so
     from temnet_app.detector import TrainSettings
     from temnet_app.detector.model import DetectorConfig
@@ -185,7 +185,7 @@ def test_without_the_shipped_model_the_default_start_says_it_trains_from_scratch
     if (shipped / "model_card.json").is_file():
         assert shipped_start("compact", "temnet-gn") == shipped
         assert "starting from the shipped model" in capsys.readouterr().err
-    folder = tmp_path / "temnet-gn-synthetic"
+    folder = tmp_path / "temnet-gn-pellet"
     monkeypatch.setattr(jobs, "default_model_dir", lambda: folder)
     assert shipped_start("compact", "temnet-gn") is None
     err = capsys.readouterr().err

@@ -11,21 +11,21 @@ REPO = locations.app_roots()[-2]
 
 def test_source_checkout():
     assert locations.resource("temnet-studio.svg") == REPO / "resources" / "temnet-studio.svg"
-    assert default_model_dir() == REPO / "models" / "temnet-gn-synthetic"
+    assert default_model_dir() == REPO / "models" / "temnet-gn-pellet"
     assert (default_model_dir() / "model_card.json").is_file()
     assert locations.resource("nothing.png") is None
     assert not locations.frozen()
 
 
 def test_frozen_bundle_is_searched_first(tmp_path, monkeypatch):
-    (tmp_path / "models" / "temnet-gn-synthetic").mkdir(parents=True)
+    (tmp_path / "models" / "temnet-gn-pellet").mkdir(parents=True)
     (tmp_path / "resources").mkdir()
     (tmp_path / "resources" / "temnet-studio.svg").write_text("<svg/>")
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     assert locations.frozen()
     assert locations.resource("temnet-studio.svg") == tmp_path / "resources" / "temnet-studio.svg"
-    assert default_model_dir() == tmp_path / "models" / "temnet-gn-synthetic"
+    assert default_model_dir() == tmp_path / "models" / "temnet-gn-pellet"
     assert locations.model_folder("other") == REPO / "models" / "other"   # missing: checkout
 
 

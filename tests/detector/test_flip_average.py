@@ -69,12 +69,13 @@ def test_a_box_mirrored_with_its_image_comes_back_where_it_was(left_right, top_b
 @pytest.fixture(scope="module")
 def shipped_and_micrograph():
     pytest.importorskip("tensorflow")
+    from temnet_app.core.locations import model_folder
     from temnet_app.detector import Detector
-    from temnet_app.jobs import default_model_dir
     from temnet_app.simulator import preset_params, simulate
 
     sim = simulate(preset_params("dataset", width=1800, height=1200, seed=515_001))
-    return Detector.load(default_model_dir()), sim.image, default_model_dir()
+    folder = model_folder("temnet-gn-synthetic")     # its card says one pass
+    return Detector.load(folder), sim.image, folder
 
 
 def _arrays(detections):

@@ -10,8 +10,8 @@ import pytest
 pytest.importorskip("tensorflow")
 
 from temnet_app.core.box_math import iou_matrix  # noqa: E402
+from temnet_app.core.locations import model_folder  # noqa: E402
 from temnet_app.detector import Detector  # noqa: E402
-from temnet_app.jobs import default_model_dir  # noqa: E402
 from temnet_app.simulator import preset_params, simulate  # noqa: E402
 
 BAR_X = 2000      # micrograph columns from here on turn black
@@ -51,9 +51,10 @@ def micrographs():
 @pytest.mark.parametrize("local_norm", [True, False])
 def test_a_dark_bar_leaves_far_detections_alone_only_with_windowed_statistics(micrographs,
                                                                               local_norm):
-    shipped = Detector.load(default_model_dir())
+    folder = model_folder("temnet-gn-synthetic")      # the figures below were measured on it
+    shipped = Detector.load(folder)
     detector = Detector.from_config(shipped.config.replace(local_norm=local_norm),
-                                    weights_path=default_model_dir() / "weights.weights.h5")
+                                    weights_path=folder / "weights.weights.h5")
     clean, barred = micrographs
     before = _far_boxes(detector.detect(clean, 30000.0, mode="whole"))
     after = _far_boxes(detector.detect(barred, 30000.0, mode="whole"))

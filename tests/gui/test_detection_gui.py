@@ -101,7 +101,7 @@ def test_first_run_shows_the_model_card_before_running(make_window, demo_project
     window = make_window(demo_project, model_confirmed=confirmed)
     assert not window.detection.detect(ids_of(window)[:1], "test")   # the user said Cancel
     assert not window.detection_runner.running
-    assert "temnet-gn-synthetic" in seen[0] and "mAP@0.5" in seen[0]
+    assert "temnet-gn-pellet" in seen[0] and "mAP@0.5" in seen[0]
     assert "SIMULATED" in seen[0]
 
 

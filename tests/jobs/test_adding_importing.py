@@ -98,7 +98,7 @@ def test_import_boxes_and_counts_matched_by_file_name(project, tmp_path):
 
 def test_describe_model_reads_the_card_without_tensorflow(tmp_path):
     summary = describe_model(None)
-    assert summary.model_id.startswith("temnet-gn-synthetic@")
+    assert summary.model_id.startswith("temnet-gn-pellet@")
     assert summary.classes == ("eccentric", "mature", "immature")
     assert summary.metrics[0].startswith("mAP@0.5 ") and "validation" in summary.metrics[0]
     card = json.loads((default_model_dir() / "model_card.json").read_text())

@@ -128,9 +128,12 @@ def test_a_worker_that_cannot_see_the_file_asks_for_its_bytes(tmp_path):
     """What a worker does (run here in-process): a path it cannot see gives NEED_BYTES; the
     bytes give the same detections as the file."""
     from temnet_app.jobs.cluster import NEED_BYTES, detect_on_worker
+    from temnet_app.simulator import preset_params, simulate
 
     image = tmp_path / "m.tif"
-    tifffile.imwrite(image, np.random.default_rng(1).integers(60, 190, (700, 900), np.uint8))
+    # a micrograph with virions (on plain noise the default model rightly finds none)
+    tifffile.imwrite(image, simulate(preset_params("dataset", width=900, height=700,
+                                                   seed=515_002)).image)
     model = str(resolve_model_dir(None).resolve())
     args = (0.561, 900, 700, model, "whole")     # nm per pixel, width, height, model, mode
     assert detect_on_worker(7, str(tmp_path / "elsewhere" / "m.tif"), None, *args) == \

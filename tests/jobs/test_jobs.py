@@ -228,7 +228,7 @@ def test_expand_paths(tmp_path):
 
 
 def test_model_dir_resolution(tmp_path):
-    assert default_model_dir().name == "temnet-gn-synthetic"
+    assert default_model_dir().name == "temnet-gn-pellet"
     assert resolve_model_dir(tmp_path) == tmp_path
     with pytest.raises(ModelError, match="does not exist.*temnet train"):
         resolve_model_dir(tmp_path / "missing")

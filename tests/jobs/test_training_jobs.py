@@ -104,7 +104,7 @@ def fake_model(tmp_path, name, train_keys):
 
 
 def test_models_of_the_project_and_untouched_micrographs(project, tmp_path):
-    shipped = [default_model_dir(), model_folder("temnet-gn-pellet"),
+    shipped = [default_model_dir(), model_folder("temnet-gn-synthetic"),
                model_folder("temnet-gn-fast")]
     assert project_models(project) == shipped
     trained = fake_model(tmp_path, "lab-1", ["WT/WT/m0.tif", "p/KO/KO/m1.tif"])
