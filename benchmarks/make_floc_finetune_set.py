@@ -16,8 +16,9 @@ Parts:
   2.5-6): fuller grey discs with a soft edge and a granular inside, as in the crowded middle of
   the real reference, where the simulator's default discs are almost invisible.
 
-Version 1 of the model was the default fine-tuned on ``std flocs realstyle_flocs``; version 2
-is version 1 fine-tuned on ``std flocs realstyle_flocs_caps flocs_caps`` (the default parts):
+Version 1 of the model was temnet-gn-synthetic fine-tuned on ``std flocs realstyle_flocs``;
+version 2 is version 1 fine-tuned on ``std flocs realstyle_flocs_caps flocs_caps`` (the default
+parts); version 3, shipped, is version 2 fine-tuned on all but ``realstyle_flocs``:
 
     python benchmarks/make_floc_finetune_set.py OUT_DIR [--parts std flocs ...]
     temnet train --data OUT_DIR --out models/floc-ft --epochs 200 --time-limit 30 --seed 0 \

@@ -15,8 +15,8 @@ from temnet_app.core.classes import ClassScheme
 from temnet_app.core.errors import ModelError
 from temnet_app.core.locations import model_folder
 
-# The default: the synthetic model fine-tuned on pellet-like simulations, as
-# good on simulated micrographs and better on real ones (README, "On real micrographs").
+# The default: the synthetic model fine-tuned on pellet-like simulations, better on simulated
+# and on real micrographs (README, "The shipped models").
 DEFAULT_MODEL_NAME = "temnet-gn-pellet"
 # the other models that ship with the app: the first default (trained on simulated
 # micrographs only) and the one for batches (README, "Batches")
