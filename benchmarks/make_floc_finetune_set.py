@@ -18,9 +18,12 @@ Parts:
 
 Version 1 of the model was temnet-gn-synthetic fine-tuned on ``std flocs realstyle_flocs``;
 version 2 is version 1 fine-tuned on ``std flocs realstyle_flocs_caps flocs_caps`` (the default
-parts); version 3, shipped, is version 2 fine-tuned on all but ``realstyle_flocs``:
+parts); version 3 is version 2 fine-tuned on all but ``realstyle_flocs``; version 4 is version 3
+fine-tuned on those parts with 24 micrographs in each ``deepcaps`` part (``--n 24`` in a second
+run into the same folder), and version 5, shipped, is version 4 trained on, on the same set, at
+half the learning rate (its model card holds the command):
 
-    python benchmarks/make_floc_finetune_set.py OUT_DIR [--parts std flocs ...]
+    python benchmarks/make_floc_finetune_set.py OUT_DIR [--parts std flocs ...] [--n 12]
     temnet train --data OUT_DIR --out models/floc-ft --epochs 200 --time-limit 30 --seed 0 \
         --init models/temnet-gn-pellet
 """

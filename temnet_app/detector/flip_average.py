@@ -9,10 +9,11 @@ with 0.9 in a single run drops to 0.225. The box is the score-weighted mean of t
 boxes, the class the one with the largest summed score.
 
 Measured on the shipped models (``temnet evaluate``, confidence 0.5): mAP@0.5 on the 13
-simulated test micrographs 95.5 -> 97.0 (temnet-gn-synthetic) and 96.5 -> 97.3 (temnet-gn-pellet
-version 3, the default, whose card turns the averaging on); on the real reference fewer spurious
-boxes at the same recall. The cost is four detection passes instead of one (about three times
-the time: 2.18 s against 0.63 s per 4000x2620 micrograph for the pellet model on 2 CPU cores).
+simulated test micrographs 95.5 -> 97.0 (temnet-gn-synthetic) and 96.8 -> 96.9 (temnet-gn-pellet
+version 5, the default, whose card turns the averaging on; on the appearance-shifted set 97.0 ->
+98.0); on the real reference more clear virions kept at about the same precision. The cost is
+four detection passes instead of one (nearly four times the time per micrograph for
+the pellet model on 2 CPU cores; the README has the measured figures).
 """
 
 from __future__ import annotations

@@ -134,8 +134,8 @@ def test_the_whole_chain_as_real_processes(tmp_path):
     assert report.returncode == 0, report.stderr
     assert (tmp_path / "r" / "s_report.pdf").is_file()
     info = temnet("info", path)
-    assert "#1 temnet-gn-pellet@3 complete, 2 micrographs" in info.stdout
-    assert "#2 temnet-gn-pellet@3 complete, 2 micrographs" in info.stdout
+    assert "#1 temnet-gn-pellet@5 complete, 2 micrographs" in info.stdout
+    assert "#2 temnet-gn-pellet@5 complete, 2 micrographs" in info.stdout
 
 
 def test_a_projects_classes_from_new_and_the_classes_command(tmp_path, capsys):

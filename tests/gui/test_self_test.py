@@ -15,7 +15,7 @@ def test_self_test_from_source_passes():
     lines = result.stdout.splitlines()
     assert [line.split(" (")[0] for line in lines[:5]] == [
         "ok window", "ok micrographs", "ok detection", "ok threshold", "ok export"]
-    assert "by temnet-gn-pellet@3" in lines[2] and "a PDF of" in lines[4]
+    assert "by temnet-gn-pellet@5" in lines[2] and "a PDF of" in lines[4]
     assert lines[-1].startswith("self-test passed in ")
 
 

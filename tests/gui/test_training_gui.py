@@ -101,7 +101,7 @@ def test_comparison_numbers_equal_temnet_evaluate(window, qtbot, demo_project, t
     dialog = window.model_control.show_models()
     listed = [dialog.list.item(i).text() for i in range(dialog.list.count())]
     # the three shipped models, the default first and in use
-    assert [t.split()[0] for t in listed] == ["temnet-gn-pellet@3", "temnet-gn-synthetic@1",
+    assert [t.split()[0] for t in listed] == ["temnet-gn-pellet@5", "temnet-gn-synthetic@1",
                                               "temnet-gn-fast@1"]
     assert "used for detection" in listed[0] and "used for detection" not in listed[2]
     assert dialog.comparison_micrographs() == [m.id for m in micrographs]
@@ -109,7 +109,7 @@ def test_comparison_numbers_equal_temnet_evaluate(window, qtbot, demo_project, t
         assert dialog.compare()
     qtbot.waitUntil(lambda: dialog.table.rowCount() == 3, timeout=5000)
     rows = {dialog.table.item(r, 0).text(): r for r in range(3)}
-    shown = [dialog.table.item(rows["temnet-gn-pellet@3"], c).text() for c in range(1, 5)]
+    shown = [dialog.table.item(rows["temnet-gn-pellet@5"], c).text() for c in range(1, 5)]
     labels = tmp_path / "labels.csv"
     with Project.open(demo_project) as project:
         write_via_csv(labels, {m.name: project.manual_boxes(m.id) for m in micrographs})

@@ -88,7 +88,7 @@ def test_kill_9_then_interrupted_then_a_single_resume(project_path):
 
     info = run_process("info", project_path)
     assert info.code == 0, info.err
-    assert "#2 temnet-gn-pellet@3 interrupted" in info.out, info.out
+    assert "#2 temnet-gn-pellet@5 interrupted" in info.out, info.out
     stats = run_process("stats", project_path)
     assert stats.code == 0 and "run #1 (model earlier@1, complete)" in stats.out, stats.out
     with Project.open(project_path) as project:
@@ -100,7 +100,7 @@ def test_kill_9_then_interrupted_then_a_single_resume(project_path):
         second = run_process("detect", project_path, "--resume", "2")
         assert_clear_error(second, "detect", f"run #2 is being run by process {resumer.pid}")
         listing = run_process("info", project_path)
-        assert f"#2 temnet-gn-pellet@3 running (process {resumer.pid}" in listing.out
+        assert f"#2 temnet-gn-pellet@5 running (process {resumer.pid}" in listing.out
         out, err = resumer.communicate(timeout=600)
     finally:
         if resumer.poll() is None:
