@@ -49,7 +49,6 @@ def main() -> None:
     parser.add_argument("--flips", action=argparse.BooleanOptionalAction, default=None,
                         help="average over mirrored copies (default: the model's setting)")
     args = parser.parse_args()
-    from temnet_app.core.box_math import iou_matrix
     from temnet_app.core.micrographs import read_micrograph
     from temnet_app.detector import Detector
     from temnet_app.detector.inference import WEIGHTS_FILE, read_card
@@ -74,7 +73,7 @@ def main() -> None:
         for threshold in thresholds:
             kept = [d for d in found if d.score >= threshold]
             label = title if len(thresholds) == 1 else f"{title} @{threshold:g}"
-            print(score_line(label, kept, clear, ambiguous, faint, iou_matrix))
+            print(score_line(label, kept, clear, ambiguous, faint))
         panels.append((title, [d for d in found if d.score >= args.threshold[0]]))
     if args.out is not None:
         from PIL import Image, ImageDraw, ImageFont
@@ -97,8 +96,10 @@ def main() -> None:
         print(f"wrote {args.out}")
 
 
-def score_line(title, found, clear, ambiguous, faint, iou_matrix) -> str:
+def score_line(title, found, clear, ambiguous, faint) -> str:
     """Boxes, clear virions found and precision (strict, then with faint discs right)."""
+    from temnet_app.core.box_math import iou_matrix
+
     boxes = np.array([[d.x1, d.y1, d.x2, d.y2] for d in found], float).reshape(-1, 4)
     with_clear = iou_matrix(clear, boxes) >= 0.5
     with_ambiguous = iou_matrix(ambiguous, boxes) >= 0.5
