@@ -11,6 +11,10 @@ at the reference calibration (0.561 nm/px at 30,000x). The model's training scal
 ``train_magnification`` at that same reference calibration (30,000x = 0.561 nm/px), so the
 window side of eq. 6 is ``window * s_train / s`` for pixel sizes ``s``.
 
+A uniform frame around the micrograph (black or white edge lines an export leaves;
+:mod:`~temnet_app.core.micrographs.frame`) is left out: the detector runs on the part inside it
+and the boxes are mapped back.
+
 A model whose config has ``flip_average`` also runs on three mirrored copies of the
 micrograph and averages (:mod:`~temnet_app.detector.flip_average`).
 
@@ -36,6 +40,7 @@ from temnet_app.core import box_math, units
 from temnet_app.core.atomic import atomic_write_text
 from temnet_app.core.boxes import Detection, detections_from_arrays
 from temnet_app.core.errors import MicrographError, ModelError
+from temnet_app.core.micrographs.frame import find_frame
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress, scaled
 from temnet_app.core.scale import check_pixel_size
 from temnet_app.core.scale_check import VIRION_NM
@@ -267,7 +272,8 @@ class Detector:
         ``flip_average``) averages over the micrograph and three mirrored copies
         (:mod:`~temnet_app.detector.flip_average`).
         """
-        image = _check_image(image)
+        frame = find_frame(_check_image(image))
+        image = frame.inside(image)
         size = _scale(magnification, pixel_size_nm)
         progress = progress or no_progress
         height, width = image.shape
@@ -285,6 +291,7 @@ class Detector:
             found.append((flip_average.unflip_boxes(boxes, width, height, left_right,
                                                     top_bottom), scores, ids))
         boxes, scores, ids = found[0] if len(found) == 1 else flip_average.average_runs(found)
+        boxes = boxes + np.array([frame.left, frame.top, frame.left, frame.top], boxes.dtype)
         return detections_from_arrays(boxes, ids, scores)
 
     def _detect_once(self, image, size, chosen, progress, cancel):

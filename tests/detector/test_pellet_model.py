@@ -53,10 +53,11 @@ def test_on_the_real_reference_it_finds_what_the_synthetic_model_misses(shared_d
                             "real_micrograph_1797001_preview.png").pixels
     old_recall, old_precision, _ = _recall_precision("temnet-gn-synthetic", image)
     recall, precision, with_faint = _recall_precision(None, image)   # the default: pellet
-    # measured: synthetic 42/45 at 80%; pellet version 5 45/45 at 85% (version 3: 45/45 at 84%)
+    # measured inside the reference's black frame: synthetic 41/45 at 79%; pellet version 5
+    # 45/45 at 87% (with the frame: 42/45 at 80% and 45/45 at 85%)
     assert recall >= 0.95 > old_recall >= 0.9
     assert precision >= 0.82 > old_precision >= 0.75
-    # measured 97% with boxes on faint discs counted (version 3: 96%, synthetic 87%)
+    # measured 97% with boxes on faint discs counted (synthetic 89%)
     assert with_faint >= 0.93
 
 
@@ -64,9 +65,9 @@ def test_its_card_averages_over_mirrored_copies_which_finds_more_at_higher_thres
     image = read_micrograph(shared_dir / "reference" /
                             "real_micrograph_1797001_preview.png").pixels
     assert load_detector("temnet-gn-pellet").config.flip_average is True
-    one = _recall_precision("temnet-gn-pellet", image, 0.8, flips=False)
-    averaged = _recall_precision("temnet-gn-pellet", image, 0.8)
-    # measured at 0.8, version 5: one pass 40/45 at 90%, averaged 43/45 at 89% (version 3: 39/45
-    # at 83% and 41/45 at 90%): more clear virions kept at about the same precision
-    assert averaged[0] >= one[0] + 2 / 45 and averaged[1] >= one[1] - 0.03
-    assert averaged[1] >= 0.86
+    one = _recall_precision("temnet-gn-pellet", image, 0.75, flips=False)
+    averaged = _recall_precision("temnet-gn-pellet", image, 0.75)
+    # measured at 0.75, version 5 inside the reference's black frame: one pass 42/45 at 88%,
+    # averaged 44/45 at 89.6% (60 of 67 boxes): more clear virions kept, and no less precise
+    assert averaged[0] >= one[0] + 1.5 / 45 and averaged[1] >= one[1]
+    assert averaged[1] >= 0.88

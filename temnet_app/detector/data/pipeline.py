@@ -5,8 +5,9 @@ Sources and the split are in :mod:`.labelled`, the crop geometry and the 75% rul
 and augmented on the fly each epoch.
 
 How crops are made. Each micrograph is decoded once (:func:`read_micrograph`: 8-bit grey, info
-band cropped) and resized as a whole by ``s = net_input / crop_side`` (0.5 at 30,000x; the crop
-side follows eq. 6) with the resampling inference uses (:func:`tiling.resize_uint8`). A crop is
+band cropped; a uniform frame at its edges, which inference leaves out, painted the mean grey)
+and resized as a whole by ``s = net_input / crop_side`` (0.5 at 30,000x; the crop side follows
+eq. 6) with the resampling inference uses (:func:`tiling.resize_uint8`). A crop is
 then a ``net_input`` square slice of that image; a crop running past a small image is padded
 with the micrograph's mean grey, as inference pads its windows. This equals cutting the
 1,024-px crop and resizing it (the paper's order) up to the anti-aliasing filter at the crop
@@ -46,6 +47,7 @@ import numpy as np
 from temnet_app.core.boxes import ClassScheme
 from temnet_app.core.errors import AnnotationError
 from temnet_app.core.micrographs import read_micrograph
+from temnet_app.core.micrographs.frame import find_frame
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress
 from temnet_app.detector.data.crops import MIN_INSIDE, TRAIN_STEP, CropPlan, plan_micrograph
 from temnet_app.detector.data.labelled import LabelledMicrograph
@@ -133,6 +135,8 @@ class CropSource:
             return hit
         m = self.micrographs[index]
         pixels = read_micrograph(m.path).pixels
+        frame = find_frame(pixels)      # as inference leaves it out, the crops see background
+        pixels = frame.filled(pixels, pad_value(frame.inside(pixels)))
         height, width = pixels.shape
         side = window_size(m.magnification, self.config.window, self.config.train_magnification)
         if plan:

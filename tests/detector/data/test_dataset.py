@@ -160,3 +160,18 @@ def test_bad_settings_raise():
         CropSettings(min_inside=0.0)
     with pytest.raises(ValueError):
         CropSource([], CONFIG)
+
+
+def test_a_black_frame_around_a_micrograph_is_painted_its_mean_grey(tmp_path):
+    rng = np.random.default_rng(8)
+    image = np.clip(rng.normal(140, 30, (1400, 2048)), 0, 255).astype(np.uint8)
+    image[:4] = 0                                   # as the real reference: black rows on top
+    image[:, -2:] = 0                               # and columns at a side
+    path = tmp_path / "framed.tif"
+    tifffile.imwrite(path, image, photometric="minisblack", metadata=None,
+                     description=tiff_description(30000))
+    m = LabelledMicrograph(path.name, path, (Box(500, 500, 760, 760, 1),), 30000)
+    pixels, fx, fy, pad = CropSource([m], CONFIG).network_image(0)
+    assert fx == pytest.approx(0.5) and abs(pad - 140) <= 2
+    # the network image (half size) starts with the frame's rows: mean grey now, not black
+    assert abs(float(pixels[:2].mean()) - pad) < 3 and abs(float(pixels[:, -1].mean()) - pad) < 3
