@@ -4,7 +4,7 @@ the same scale, so the simulator's differences from real data are numbers, not i
     python benchmarks/real_vs_simulated.py [--seeds 4]
 
 Real: ``../shared/reference/real_micrograph_1797001_preview.png`` (its info band removed, as
-the app reads it) at its true 2.68 nm/px (a 4.77x-downsampled 30,000x export), with our own
+the app reads it, and inside its black frame, as the detector sees it) at its true 2.68 nm/px (a 4.77x-downsampled 30,000x export), with our own
 eye labels ``benchmarks/data/reference_*.csv`` (45 clear virions, 29 ambiguous particles; made
 for measuring, never used for training). Simulated: 838 x 551 px at the same pixel size, the
 simulator's defaults, the real-style benchmark's appearance (``real_style_training.py``) and
@@ -121,10 +121,17 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=4)
     args = parser.parse_args()
     from temnet_app.core.micrographs import read_micrograph
+    from temnet_app.core.micrographs.frame import find_frame
 
-    real_image = read_micrograph(REFERENCE).pixels
-    clear = read_boxes(HERE / "data" / "reference_clear_virions.csv")
-    ambiguous = read_boxes(HERE / "data" / "reference_ambiguous_particles.csv")
+    # inside its black frame (4 rows on top, 2 columns a side), as the detector sees it
+    full = read_micrograph(REFERENCE).pixels
+    frame = find_frame(full)
+    real_image = frame.inside(full)
+    shift = np.array([frame.left, frame.top] * 2, float)
+    limit = np.array([real_image.shape[1], real_image.shape[0]] * 2, float)
+    clear, ambiguous = (np.clip(read_boxes(HERE / "data" / name) - shift, 0, limit)
+                        for name in ("reference_clear_virions.csv",
+                                     "reference_ambiguous_particles.csv"))
     real = statistics(real_image, clear, PIXEL_NM)
     # density and debris count every particle; contrast is measured on the clear virions
     both = statistics(real_image, np.concatenate([clear, ambiguous]), PIXEL_NM)
