@@ -96,21 +96,25 @@ def main() -> None:
         print(f"wrote {args.out}")
 
 
-def score_line(title, found, clear, ambiguous, faint) -> str:
-    """Boxes, clear virions found and precision (strict, then with faint discs right)."""
+def score(found, clear, ambiguous, faint) -> tuple[int, int, int, int]:
+    """Of detections ``found`` (IoU >= 0.5 with a label): clear virions found, boxes right (on a
+    clear or an ambiguous particle), boxes right or on a faint disc, and boxes."""
     from temnet_app.core.box_math import iou_matrix
 
     boxes = np.array([[d.x1, d.y1, d.x2, d.y2] for d in found], float).reshape(-1, 4)
     with_clear = iou_matrix(clear, boxes) >= 0.5
-    with_ambiguous = iou_matrix(ambiguous, boxes) >= 0.5
-    recall = with_clear.any(axis=1).sum()
-    right = with_clear.any(axis=0) | with_ambiguous.any(axis=0)
+    right = with_clear.any(axis=0) | (iou_matrix(ambiguous, boxes) >= 0.5).any(axis=0)
     on_faint = (iou_matrix(faint, boxes) >= 0.5).any(axis=0)
-    n = max(1, len(boxes))
-    return (f"{title:32s} boxes {len(boxes):3d}  clear found {recall}/{len(clear)} "
-            f"({recall / len(clear):.0%})  precision {right.sum()}/{len(boxes)} "
-            f"({right.sum() / n:.0%}); with faint discs {(right | on_faint).sum()} "
-            f"({(right | on_faint).sum() / n:.0%})")
+    return (int(with_clear.any(axis=1).sum()), int(right.sum()), int((right | on_faint).sum()),
+            len(boxes))
+
+
+def score_line(title, found, clear, ambiguous, faint) -> str:
+    """Boxes, clear virions found and precision (strict, then with faint discs right)."""
+    recall, right, lenient, n = score(found, clear, ambiguous, faint)
+    return (f"{title:32s} boxes {n:3d}  clear found {recall}/{len(clear)} "
+            f"({recall / len(clear):.0%})  precision {right}/{n} ({right / max(1, n):.1%}); "
+            f"with faint discs {lenient} ({lenient / max(1, n):.1%})")
 
 
 if __name__ == "__main__":

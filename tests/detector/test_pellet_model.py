@@ -5,40 +5,31 @@ temnet-gn-synthetic misses, with fewer spurious boxes (our eye labels, benchmark
 boxes that match no clear or ambiguous particle sit on the faint grey discs of the second
 labelling pass, not on the debris."""
 
-import csv
-import json
+import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 pytest.importorskip("tensorflow")
 
-from temnet_app.core.box_math import iou_matrix  # noqa: E402
 from temnet_app.core.micrographs import read_micrograph  # noqa: E402
 from temnet_app.jobs.models import load_detector, resolve_model_dir  # noqa: E402
 
-LABELS = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
-PIXEL_NM = 0.561 * 30000.0 / 6285.0     # the reference's true scale (a 4.77x-downsampled export)
-
-
-def _boxes(name):
-    with (LABELS / name).open(newline="", encoding="utf-8") as handle:
-        rows = [json.loads(r["region_shape_attributes"]) for r in csv.DictReader(handle)]
-    return np.array([[a["x"], a["y"], a["x"] + a["width"], a["y"] + a["height"]]
-                     for a in rows], float)
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+sys.path.append(str(BENCHMARKS))
+from real_reference import score  # noqa: E402  (the scoring of benchmarks/real_reference.py)
+from real_vs_simulated import PIXEL_NM, read_boxes  # noqa: E402
 
 
 def _recall_precision(model, image, threshold=0.5, flips=None):
     """Recall of the clear virions, precision, and precision with boxes on faint discs right."""
     found = [d for d in load_detector(model, flips=flips).detect(image, pixel_size_nm=PIXEL_NM)
              if d.score >= threshold]
-    boxes = np.array([[d.x1, d.y1, d.x2, d.y2] for d in found], float).reshape(-1, 4)
-    clear = iou_matrix(_boxes("reference_clear_virions.csv"), boxes) >= 0.5
-    ambiguous = iou_matrix(_boxes("reference_ambiguous_particles.csv"), boxes) >= 0.5
-    faint = iou_matrix(_boxes("reference_faint_discs.csv"), boxes) >= 0.5
-    right = clear.any(axis=0) | ambiguous.any(axis=0)
-    return clear.any(axis=1).mean(), right.mean(), (right | faint.any(axis=0)).mean()
+    clear, ambiguous, faint = (read_boxes(BENCHMARKS / "data" / f"reference_{name}.csv")
+                               for name in ("clear_virions", "ambiguous_particles",
+                                            "faint_discs"))
+    recall, right, lenient, n = score(found, clear, ambiguous, faint)
+    return recall / len(clear), right / max(1, n), lenient / max(1, n)
 
 
 def test_found_by_name(tmp_path):
