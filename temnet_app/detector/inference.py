@@ -273,7 +273,10 @@ class Detector:
         (:mod:`~temnet_app.detector.flip_average`).
         """
         frame = find_frame(_check_image(image))
-        image = frame.inside(image)
+        if any(frame):
+            _log.info("detecting inside a uniform frame of %d / %d / %d / %d px (top / bottom / "
+                      "left / right)", *frame)
+            image = frame.inside(image)
         size = _scale(magnification, pixel_size_nm)
         progress = progress or no_progress
         height, width = image.shape
