@@ -276,7 +276,7 @@ class Detector:
         if any(frame):
             _log.info("detecting inside a uniform frame of %d / %d / %d / %d px (top / bottom / "
                       "left / right)", *frame)
-            image = frame.inside(image)
+            image = np.ascontiguousarray(frame.inside(image))
         size = _scale(magnification, pixel_size_nm)
         progress = progress or no_progress
         height, width = image.shape
