@@ -6,13 +6,15 @@ each side. Such lines hold no image, and next to a virion cut by the edge they d
 ring the detector was never trained on (the simulated micrographs end at the image), so the
 detector runs on the part inside the frame.
 
-The rule: a line (row or column) at an edge is part of the frame when all its pixels lie
-within ``FRAME_TOLERANCE`` of the image's grey range (1st to 99th percentile) of the edge
-line's first pixel (one grey across the frame's lines); a real micrograph line, with its noise, texture and particles, never is. The frame on one side is
-the run of such lines counted in from the edge, at most ``MAX_FRAME_FRACTION`` of the image, and
-its grey must lie outside the 1st-99th percentile range of the image inside it by more than
-the tolerance (black or white against a grey micrograph; a uniform background the image itself
-shows, as in a drawn test pattern, is not a frame). A uniform image has no frame.
+The rule: a line (row or column) at an edge is part of the frame when the standard deviation of
+its pixels is within ``FRAME_TOLERANCE`` of the image's grey range (1st to 99th percentile), and
+so is the difference of its mean from the edge line's (one grey across the frame's lines); a
+real micrograph line, with its noise, texture and particles, never is, while a frame saved as
+JPEG, with a few grey levels of ringing, still is. The frame on one side is the run of such
+lines counted in from the edge, at most ``MAX_FRAME_FRACTION`` of the image, and its grey must
+lie outside the 1st-99th percentile range of the image inside it by more than the tolerance
+(black or white against a grey micrograph; a uniform background the image itself shows, as in
+a drawn test pattern, is not a frame). A uniform image has no frame.
 """
 
 from __future__ import annotations
@@ -62,14 +64,14 @@ def _edge_lines(image: np.ndarray, side: str, count: int) -> np.ndarray:
 
 
 def _uniform_run(lines: np.ndarray, tolerance: float) -> tuple[int, float]:
-    """How many lines, from the first, have all their pixels within ``tolerance`` of the first
-    line's first pixel, and the mean grey of those lines (0 when there are none)."""
-    first = float(lines[0, 0])
-    far = np.maximum(lines.max(axis=1).astype(np.float64) - first,
-                     first - lines.min(axis=1).astype(np.float64))
-    breaks = np.flatnonzero(far > tolerance)
+    """How many lines, from the first, have a standard deviation within ``tolerance`` and a
+    mean within ``tolerance`` of the first line's, and the mean grey of those lines (0 when
+    there are none)."""
+    values = lines.astype(np.float64)
+    means, spreads = values.mean(axis=1), values.std(axis=1)
+    breaks = np.flatnonzero((spreads > tolerance) | (np.abs(means - means[0]) > tolerance))
     run = int(breaks[0]) if breaks.size else len(lines)
-    return run, float(lines[:run].mean()) if run else 0.0
+    return run, float(means[:run].mean()) if run else 0.0
 
 
 def _grey_range(image: np.ndarray) -> tuple[float, float]:

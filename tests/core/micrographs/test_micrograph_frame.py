@@ -1,6 +1,8 @@
 """The uniform frame around a micrograph (black or white lines an export leaves at its edges):
 known answers on textured images with frames drawn in, and the real reference's own frame."""
 
+import io
+
 import numpy as np
 import pytest
 
@@ -39,11 +41,24 @@ def test_a_micrograph_without_a_frame_and_a_uniform_image_have_none():
     assert find_frame(np.zeros((4, 300), np.uint8)) == Frame()      # too small to tell
 
 
-def test_one_pixel_of_image_in_a_line_ends_the_frame():
+def test_a_line_with_image_in_it_ends_the_frame():
     image = _textured(seed=4)
+    original = image.copy()
     image[:6] = 0
-    image[3, 300] = 200                 # row 3 carries image: the frame is rows 0-2
+    image[3, 250:400] = original[3, 250:400]    # row 3 carries image: the frame is rows 0-2
     assert find_frame(image).top == 3
+
+
+@pytest.mark.parametrize("quality", [95, 75, 50])
+def test_the_real_references_frame_is_found_through_jpeg_ringing(shared_dir, quality):
+    from PIL import Image
+
+    png = read_micrograph(shared_dir / "reference" / "real_micrograph_1797001_preview.png")
+    buffer = io.BytesIO()
+    Image.fromarray(png.pixels).save(buffer, "JPEG", quality=quality)
+    jpeg = np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("L"))
+    assert jpeg[:4].max() > 3                   # the black rows are no longer one grey
+    assert find_frame(jpeg) == Frame(top=4, bottom=0, left=2, right=2)
 
 
 def test_the_frame_is_at_most_a_twentieth_of_each_side():
