@@ -4,9 +4,10 @@ the same scale, so the simulator's differences from real data are numbers, not i
     python benchmarks/real_vs_simulated.py [--seeds 4]
 
 Real: ``../shared/reference/real_micrograph_1797001_preview.png`` (its info band removed, as
-the app reads it, and inside its black frame, as the detector sees it) at its true 2.68 nm/px (a 4.77x-downsampled 30,000x export), with our own
-eye labels ``benchmarks/data/reference_*.csv`` (45 clear virions, 29 ambiguous particles; made
-for measuring, never used for training). Simulated: 838 x 551 px at the same pixel size, the
+the app reads it, and inside its black frame, as the detector sees it) at its true 2.68 nm/px
+(a 4.77x-downsampled 30,000x export), with our own eye labels
+``benchmarks/data/reference_*.csv`` (45 clear virions, 29 ambiguous particles; made for
+measuring, never used for training). Simulated: 838 x 551 px at the same pixel size, the
 simulator's defaults, the real-style benchmark's appearance (``real_style_training.py``) and
 the defaults with granular flocs (``flocs=2``), ``--seeds`` micrographs each (means printed).
 

@@ -42,13 +42,10 @@ class Frame(NamedTuple):
         return image[self.top:height - self.bottom, self.left:width - self.right]
 
     def filled(self, image: np.ndarray, value) -> np.ndarray:
-        """A copy of ``image`` with the frame set to ``value`` (``image`` itself when there is
-        no frame): the same size and coordinates, the frame made background."""
-        if self == Frame():
-            return image
+        """A copy of ``image`` with the frame set to ``value``: the same size and coordinates,
+        the frame made background."""
         out = np.full_like(image, value)
-        height, width = image.shape[:2]
-        out[self.top:height - self.bottom, self.left:width - self.right] = self.inside(image)
+        self.inside(out)[...] = self.inside(image)
         return out
 
 
@@ -67,6 +64,8 @@ def _uniform_run(lines: np.ndarray, tolerance: float) -> tuple[int, float]:
     """How many lines, from the first, have a standard deviation within ``tolerance`` and a
     mean within ``tolerance`` of the first line's, and the mean grey of those lines (0 when
     there are none)."""
+    if lines[0].astype(np.float64).std() > tolerance:
+        return 0, 0.0                   # the usual case, no frame: one line decides
     values = lines.astype(np.float64)
     means, spreads = values.mean(axis=1), values.std(axis=1)
     breaks = np.flatnonzero((spreads > tolerance) | (np.abs(means - means[0]) > tolerance))

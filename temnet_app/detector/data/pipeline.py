@@ -135,8 +135,9 @@ class CropSource:
             return hit
         m = self.micrographs[index]
         pixels = read_micrograph(m.path).pixels
-        frame = find_frame(pixels)      # as inference leaves it out, the crops see background
-        pixels = frame.filled(pixels, pad_value(frame.inside(pixels)))
+        frame = find_frame(pixels)
+        if any(frame):                  # as inference leaves it out, the crops see background
+            pixels = frame.filled(pixels, pad_value(frame.inside(pixels)))
         height, width = pixels.shape
         side = window_size(m.magnification, self.config.window, self.config.train_magnification)
         if plan:
