@@ -102,6 +102,9 @@ def test_slider_updates_overlay_browser_and_table_to_the_database_counts(
     window = make_window(path)
     ids = ids_of(window)
     click_micrograph(qtbot, window, ids[0])
+    # the title clips a long file name at the panel's edge; its tooltip keeps the model
+    assert "model fake@1" in window.viewer.title.text()
+    assert window.viewer.title.toolTip().endswith("\ndetections by model fake@1")
     overlay = window.viewer.view.overlay
     names = window.session.project.class_names
     seen_totals = set()

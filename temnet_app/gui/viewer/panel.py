@@ -179,7 +179,8 @@ class ViewerPanel(QWidget):
         self.title.setToolTip(f"{micrograph.path}\n{micrograph.width} x {micrograph.height} px "
                               f"(after the info-band crop)\npixel size "
                               f"{scale.describe_pixel_size()}\nmagnification "
-                              f"{scale.describe_magnification()}")
+                              f"{scale.describe_magnification()}"
+                              + (f"\ndetections by model {model}" if model else ""))
 
     def _on_structure(self) -> None:
         """A rename or a new scale: update the title and the scale bar in place."""
