@@ -179,3 +179,20 @@ def test_hovering_a_box_names_its_class_and_score(make_window, detected, qtbot):
     with qtbot.waitSignal(view.boxHovered, timeout=3000) as signal:
         QApplication.sendEvent(view.viewport(), move)     # QTest cannot move the offscreen mouse
     assert signal.args[0].startswith(box.class_name) and f"{box.score:.2f}" in signal.args[0]
+
+
+def test_title_shortens_a_long_name_in_the_middle_and_keeps_the_details(window, qtbot):
+    title = window.viewer.title
+    name = "real_micrograph_1797001_preview_of_a_long_export_name.png"
+    details = " · WT NL4-3 · 2.678 nm/px (exp.) · model temnet-gn-pellet@5"
+    title.set_parts(name, details)
+    title.resize(650, title.height())
+    shown = title.text()
+    assert shown.endswith(details) and "…" in shown
+    head, tail = shown.removeprefix("<b>").split("</b>")[0].split("…")
+    assert name.startswith(head) and name.endswith(tail) and len(head) > 3 and len(tail) > 3
+    title.resize(1400, title.height())
+    assert title.text() == f"<b>{name}</b>{details}" and title.full_name() == name
+    # in the window: the selected micrograph's name and details, the name whole at this width
+    click_micrograph(qtbot, window, ids_of(window)[1])
+    assert window.viewer.title.text().startswith(f"<b>{window.session.current().name}</b> · ")

@@ -14,7 +14,7 @@ from typing import Optional
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QToolButton,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton,
                                QVBoxLayout, QWidget)
 
 from temnet_app.core.errors import MicrographError, ProjectError
@@ -24,6 +24,7 @@ from temnet_app.gui.session import Session
 from temnet_app.gui.viewer.annotation_bar import AnnotationBar
 from temnet_app.gui.viewer.editor import AnnotationEditor
 from temnet_app.gui.viewer.levels import Levels, adjusted, auto_levels
+from temnet_app.gui.viewer.title_label import SEPARATOR, TitleLabel
 from temnet_app.gui.viewer.view import MicrographView
 
 CACHE_SIZE = 3
@@ -66,11 +67,8 @@ class ViewerPanel(QWidget):
         self.next_button = QToolButton(text="▶", toolTip="Next micrograph (Page Down)")
         self.prev_button.clicked.connect(lambda: self.step(-1))
         self.next_button.clicked.connect(lambda: self.step(1))
-        self.title = QLabel("No micrograph selected")
+        self.title = TitleLabel("No micrograph selected")
         self.title.setObjectName("viewerTitle")
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.title.setMinimumWidth(120)
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.brightness = self._slider("Brightness")
         self.contrast = self._slider("Contrast")
         self.auto_button = QPushButton("Auto levels")
@@ -141,7 +139,7 @@ class ViewerPanel(QWidget):
         self.prev_button.setEnabled(self.session.neighbour(-1) is not None)
         self.next_button.setEnabled(self.session.neighbour(1) is not None)
         if micrograph is None:
-            self.title.setText("No micrograph selected" if self.session.is_open else "")
+            self.title.set_parts("", "No micrograph selected" if self.session.is_open else "")
             self.view.show_message("Select a micrograph in the project browser"
                                    if self.session.is_open else "")
             return
@@ -151,7 +149,7 @@ class ViewerPanel(QWidget):
             scale = project.scale(micrograph)
             pixels = self._read(micrograph)
         except (MicrographError, ProjectError, OSError) as error:
-            self.title.setText(f"{micrograph.name}  —  cannot be shown")
+            self.title.set_parts(micrograph.name, "  —  cannot be shown")
             self.view.show_message(f"{micrograph.name} cannot be shown:\n{error}")
             if micrograph.id not in self.session.problems:
                 show_error(self, "Cannot open micrograph",
@@ -172,10 +170,11 @@ class ViewerPanel(QWidget):
     def _show_title(self, micrograph, scale) -> None:
         experiment = self.session.experiment_of(micrograph.id)
         model = self.session.model_of(micrograph.id)
-        self.title.setText(f"<b>{micrograph.name}</b>  ·  {experiment.name if experiment else ''}"
-                           f"  ·  {scale.pixel_size_nm:.3f} nm/px "
-                           f"({_SHORT_SOURCE[scale.pixel_size_source]})"
-                           + (f"  ·  model {model}" if model else ""))
+        self.title.set_parts(micrograph.name,
+                             f"{SEPARATOR}{experiment.name if experiment else ''}"
+                             f"{SEPARATOR}{scale.pixel_size_nm:.3f} nm/px "
+                             f"({_SHORT_SOURCE[scale.pixel_size_source]})"
+                             + (f"{SEPARATOR}model {model}" if model else ""))
         self.title.setToolTip(f"{micrograph.path}\n{micrograph.width} x {micrograph.height} px "
                               f"(after the info-band crop)\npixel size "
                               f"{scale.describe_pixel_size()}\nmagnification "
