@@ -20,6 +20,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from temnet_app.core.boxes import DEFAULT_SCHEME, ClassScheme
+from temnet_app.core.reports.labels import elide_middle
 
 A4_LANDSCAPE = (11.69, 8.27)
 MANUAL_HATCH = "///"
@@ -158,10 +159,10 @@ def micrograph_counts_figure(per_micrograph: pd.DataFrame, scheme: ClassScheme =
         stop = starts[k + 1] if k + 1 < len(starts) else len(rows)
         if start:
             ax.axvline(start - 0.5, color="0.6", linestyle="--", linewidth=0.8)
-        ax.text((start + stop - 1) / 2, ymax * 0.98, textwrap.shorten(experiments[start], 28),
+        ax.text((start + stop - 1) / 2, ymax * 0.98, elide_middle(experiments[start], 28),
                 ha="center", va="top", fontsize=8, fontweight="bold")
     fontsize = 8 if len(rows) <= 30 else (6 if len(rows) <= 60 else 4)
-    ax.set_xticks(x, [textwrap.shorten(str(f), 24) for f in rows["file"]], rotation=90,
+    ax.set_xticks(x, [elide_middle(f, 24) for f in rows["file"]], rotation=90,
                   fontsize=fontsize)
     ax.set_xlim(-0.6, len(rows) - 0.4)
     ax.set_ylim(0, ymax)

@@ -32,6 +32,7 @@ from temnet_app.core.errors import TemnetError
 from temnet_app.core.progress import CancelToken, ProgressFn, check_cancel, no_progress, scaled
 from temnet_app.core.reports.figures import (A4_LANDSCAPE, micrograph_counts_figure,
                                              morphology_figure, score_histogram_figure)
+from temnet_app.core.reports.labels import elide_middle
 
 MICROGRAPHS_PER_COUNTS_PAGE = 40
 THUMBNAIL_PX = 560
@@ -276,7 +277,7 @@ def _thumbnail_panel(ax, stats: Statistics, m: MicrographInput,
     keep = m.pred_score >= stats.threshold if m.detected else np.zeros(0, dtype=bool)
     kept_ids = m.pred_class[keep] if m.detected else np.zeros(0, dtype=np.int64)
     counts = {n: int(np.count_nonzero(kept_ids == i)) for i, n in zip(scheme.ids, scheme.names)}
-    title = [textwrap.shorten(f"{m.experiment} / {m.file}", 60)]
+    title = [f"{elide_middle(m.experiment, 24)} / {elide_middle(m.file, 60)}"]
     if m.detected:
         title.append(f"predicted: {_count_text(counts, scheme)}")
     if m.manual_counts is not None:

@@ -134,3 +134,31 @@ def test_a_labs_own_classes_are_named_and_coloured_in_every_plot():
     histogram = score_histogram_figure([0.9, 0.8, 0.7, 0.6], [1, 2, 3, 4], 0.5, lab)
     labels = [t.get_text() for t in histogram.axes[0].get_legend().get_texts()]
     assert all(any(n in label for label in labels) for n in lab.names), labels
+
+
+def test_elide_middle_keeps_the_start_and_the_end():
+    from temnet_app.core.reports.labels import elide_middle
+
+    assert elide_middle("m1.tif", 24) == "m1.tif"
+    assert elide_middle("sim_IN-N184L_3303_000.tif", 24) == "sim_IN-N184…3303_000.tif"
+    assert elide_middle("sim_IN-N184L_3303_001.tif", 24) != elide_middle(
+        "sim_IN-N184L_3303_000.tif", 24)
+    assert len(elide_middle("x" * 100, 24)) == 24
+    assert elide_middle("a  long\nexperiment name", 40) == "a long experiment name"
+    assert elide_middle("abcdef", 1) == "…" and elide_middle("abcdef", 2) == "…f"
+    with pytest.raises(ValueError):
+        elide_middle("abc", 0)
+
+
+def test_micrograph_labels_that_differ_only_at_the_end_stay_apart():
+    # textwrap.shorten, used before, cut names without spaces to "sim_IN-[...]": three
+    # micrographs of one experiment were labelled alike in the report
+    files = [f"sim_IN-N184L_3303_00{i}.tif" for i in range(3)]
+    table = micrograph_table([{"experiment": "IN N184L", "micrograph_id": i, "file": f,
+                               "source": "predicted",
+                               "counts": {"eccentric": 1, "mature": 1, "immature": 0}}
+                              for i, f in enumerate(files)], NAMES)
+    ax = micrograph_counts_figure(table, DEFAULT_SCHEME).axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["sim_IN-N184…3303_000.tif", "sim_IN-N184…3303_001.tif",
+                      "sim_IN-N184…3303_002.tif"]
