@@ -50,6 +50,10 @@ def test_fine_tune_registers_a_model_that_detects(window, qtbot, demo_project):
     out = demo_project.parent / "models" / "tiny"
     state = read_training_state(out)
     assert state.finished and state.epoch == 1 and state.val_map    # the curve has a point
+    map_ax = dialog.figure.axes[1]
+    (curve,) = map_ax.lines
+    assert curve.get_ydata()[0] == pytest.approx(state.val_map[0][1] * 100)
+    assert map_ax.get_ylim()[1] > 100 >= max(map_ax.get_yticks())   # 100% is not cut off
     assert dialog.use_button.isEnabled()
     with Project.open(demo_project) as project:
         assert project.setting("models") == [str(out.resolve())]

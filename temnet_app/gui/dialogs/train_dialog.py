@@ -313,7 +313,8 @@ class TrainDialog(QDialog):
             if points:
                 map_ax.plot([p[0] for p in points], [p[1] * 100 for p in points], "o-",
                             color="#2ca02c")
-                map_ax.set_ylim(0, 100)
+                map_ax.set_ylim(0, 104)            # a point at 100% shows whole
+                map_ax.set_yticks(range(0, 101, 20))
             total = state.epochs or max(epochs)
             for ax in (loss_ax, map_ax):
                 ax.set_xlim(0.5, max(total, max(epochs)) + 0.5)
