@@ -149,7 +149,7 @@ class ViewerPanel(QWidget):
             scale = project.scale(micrograph)
             pixels = self._read(micrograph)
         except (MicrographError, ProjectError, OSError) as error:
-            self.title.set_parts(micrograph.name, "  —  cannot be shown")
+            self.title.set_parts(micrograph.name, " — cannot be shown")
             self.view.show_message(f"{micrograph.name} cannot be shown:\n{error}")
             if micrograph.id not in self.session.problems:
                 show_error(self, "Cannot open micrograph",

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
-SEPARATOR = "  ·  "
+SEPARATOR = " · "     # rich text shows runs of spaces as one
 
 
 class TitleLabel(QLabel):
