@@ -92,6 +92,7 @@ def test_corrupt_micrograph_gives_a_dialog_and_a_mark(window, qtbot, demo_projec
     box.close()
     assert mid in window.session.problems and not window.viewer.view.has_image
     assert "cannot be shown" in window.viewer.view.message
+    assert window.viewer.title.text() == f"<b>{path.name}</b> — cannot be shown"
     index = micrograph_index(window, mid)
     assert "cannot be read" in index.data(Qt.ItemDataRole.ToolTipRole)
     # a missing file is marked the same way, and the window goes on working
