@@ -26,6 +26,7 @@ from make_floc_finetune_set import SEEDS, draw
 from real_style_training import SIZE
 
 from temnet_app.core.annotations import write_via_csv
+from temnet_app.core.boxes import boxes_from_arrays, boxes_to_arrays
 from temnet_app.simulator.simulate import SimulationParams, simulate, write_tiff
 
 FILTERS = {"box": Image.Resampling.BOX, "bilinear": Image.Resampling.BILINEAR,
@@ -39,8 +40,8 @@ def shrink(sim, factor: float, resample=Image.Resampling.BOX):
     size = (max(1, round(w / factor)), max(1, round(h / factor)))
     sx, sy = size[0] / w, size[1] / h
     image = np.asarray(Image.fromarray(sim.image).resize(size, resample))
-    boxes = [type(b)(**{**b._fields(), "x1": b.x1 * sx, "y1": b.y1 * sy, "x2": b.x2 * sx,
-                        "y2": b.y2 * sy}) for b in sim.boxes]
+    xyxy, ids, _ = boxes_to_arrays(sim.boxes)
+    boxes = boxes_from_arrays(xyxy * np.array([sx, sy, sx, sy]), ids)
     params = replace(sim.params, magnification=sim.magnification * sx,
                      pixel_size_nm=sim.nm_per_px / sx)
     return replace(sim, image=image, boxes=boxes, params=params,
@@ -62,8 +63,8 @@ def write_pair(folder: Path, part: str, n: int, seed: int, factors, mixed: bool)
                                   **settings(rng))
         sim = simulate(params)
         factor = float(pick.uniform(*factors)) if len(factors) == 2 else float(factors[0])
-        name = FILTERS[pick.choice(sorted(FILTERS))] if mixed else Image.Resampling.BOX
-        small = shrink(sim, factor, name)
+        resample = FILTERS[pick.choice(sorted(FILTERS))] if mixed else Image.Resampling.BOX
+        small = shrink(sim, factor, resample)
         file = f"{part}_{seed}_{i:03d}.tif"
         write_tiff(out_native / file, sim)
         write_tiff(out_export / file, small)

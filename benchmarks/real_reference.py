@@ -109,14 +109,12 @@ def average_scales(runs):
     """One list of detections from the runs at several scales (one run: itself)."""
     if len(runs) == 1:
         return runs[0]
-    from temnet_app.core.boxes import Detection
+    from temnet_app.core.boxes import boxes_to_arrays, detections_from_arrays
     from temnet_app.detector.flip_average import average_runs
 
-    boxes, scores, ids = average_runs(
-        [(np.array([d.xyxy() for d in run], float).reshape(-1, 4), [d.score for d in run],
-          [d.class_id for d in run]) for run in runs])
-    return [Detection(*box, class_id=int(c), score=float(s))
-            for box, s, c in zip(boxes, scores, ids)]
+    arrays = [boxes_to_arrays(run) for run in runs]             # (xyxy, ids, scores) each
+    boxes, scores, ids = average_runs([(xyxy, s, c) for xyxy, c, s in arrays])
+    return detections_from_arrays(boxes, ids, scores)
 
 
 def score(found, clear, ambiguous, faint) -> tuple[int, int, int, int]:
